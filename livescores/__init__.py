@@ -1,0 +1,86 @@
+"""livescores: a live football scoreboard pushed to every browser as htmx swaps."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+from pathlib import Path
+
+from quart import Quart, Response
+
+from . import socket, views
+from .auth import init_auth
+from .bus import open_bus
+from .config import Config
+from .hub import Hub
+from .render import Renderer
+from .scoreboard import Scoreboard
+from .services import EXTENSION_KEY, Services
+from .store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("livescores")
+
+
+def create_app(config: Config | None = None) -> Quart:
+    """Build the app; nothing is opened until Quart's serving hooks run."""
+    config = config or Config.from_env()
+    app = Quart(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config["LIVESCORES"] = config
+    init_auth(app)
+    app.register_blueprint(views.blueprint)
+    app.register_blueprint(socket.blueprint)
+
+    @app.before_serving
+    async def open_services() -> None:
+        _configure_logging()
+        store = Store(config.database_url)
+        bus = open_bus(config.bus_url)
+        hub = Hub(Renderer(app.jinja_env), config.max_sockets)
+        scoreboard = Scoreboard(config, store, bus, hub)
+        await scoreboard.start()
+        app.secret_key = config.secret_key or await store.setting("secret_key", lambda: secrets.token_hex(32))
+        token = config.scorer_token or await store.setting("scorer_token", lambda: secrets.token_urlsafe(24))
+        app.extensions[EXTENSION_KEY] = Services(config, store, bus, hub, scoreboard, token)
+        if config.worker_count > 1 and bus.name == "memory":
+            log.warning(
+                "MISCONFIGURED: %d workers share no bus, so a goal reaches only its own worker's viewers. "
+                "Set REDIS_URL.",
+                config.worker_count,
+            )
+        log.info("Scorers sign in at /signin?token=%s", token)
+
+    @app.after_serving
+    async def close_services() -> None:
+        found: Services | None = app.extensions.pop(EXTENSION_KEY, None)
+        if found is not None:
+            await found.scoreboard.stop()
+            await found.bus.close()
+            await found.store.close()
+
+    @app.after_request
+    async def security_headers(response: Response) -> Response:
+        ancestors = " ".join(config.frame_ancestors) or "'none'"
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger("livescores")
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+
+
+app = create_app()

@@ -1,0 +1,125 @@
+"""Who may do what: viewers read, signed-in scorers write; origins and forms are checked.
+
+Sessions are Quart-Auth's signed cookies (by Quart's author, no server-side state), so they
+work across workers and restarts as long as every worker shares the secret key.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections import deque
+from urllib.parse import urlsplit
+
+from quart import Quart, Response, has_request_context, request, websocket
+from quart_auth import AuthUser, QuartAuth, current_user
+
+from .config import Config
+from .render import Role
+
+CSRF_COOKIE = "livescores_csrf"
+MAX_FAILED_SIGNINS = 5
+FAILED_SIGNIN_WINDOW = 300.0
+
+
+class LivescoresAuth(QuartAuth):
+    """Quart-Auth with a cookie that is `Secure` exactly when the page was served over https."""
+
+    @property  # type: ignore[override]
+    def cookie_secure(self) -> bool:
+        return has_request_context() and request.scheme == "https"
+
+    @cookie_secure.setter
+    def cookie_secure(self, _value: bool) -> None:
+        pass
+
+
+def init_auth(app: Quart) -> None:
+    app.config.update(QUART_AUTH_COOKIE_NAME="livescores_scorer", QUART_AUTH_DURATION=14 * 24 * 3600)
+    LivescoresAuth(app)
+
+
+def current_scorer() -> str | None:
+    """The signed-in scorer's name, or None for a viewer."""
+    auth_id: str | None = current_user.auth_id
+    return auth_id
+
+
+def current_role() -> Role:
+    return "scorer" if current_scorer() is not None else "viewer"
+
+
+def sign_in(name: str) -> None:
+    from quart_auth import login_user
+
+    login_user(AuthUser(name), remember=True)
+
+
+def token_matches(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def own_origin(config: Config) -> str:
+    """scheme://host of this app as the browser sees it (behind a proxy only when trusted)."""
+    headers = websocket.headers
+    scheme = "https" if websocket.scheme in ("https", "wss") else "http"
+    host = headers.get("Host", "")
+    if config.trust_proxy_headers:
+        scheme = headers.get("X-Forwarded-Proto", scheme).split(",")[0].strip()
+        host = headers.get("X-Forwarded-Host", host).split(",")[0].strip()
+    return f"{scheme}://{host}".lower()
+
+
+def websocket_origin_allowed(config: Config) -> bool:
+    """Browsers always send Origin on a WebSocket handshake; non-browser clients carry no
+    cookies of a victim, so a missing Origin is let in (and is a viewer unless it proves
+    otherwise with its own cookie). `null` (sandboxed frames, files) is never allowed."""
+    origin = websocket.headers.get("Origin")
+    if origin is None:
+        return True
+    origin = origin.strip().rstrip("/").lower()
+    if origin == "null" or not urlsplit(origin).scheme:
+        return False
+    return origin == own_origin(config) or origin in {o.lower() for o in config.allowed_origins}
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def set_csrf_cookie(response: Response, token: str) -> None:
+    response.set_cookie(
+        CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.scheme == "https", path="/signin"
+    )
+
+
+def csrf_valid(form_token: str | None) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE)
+    return bool(form_token and cookie) and hmac.compare_digest(str(form_token), str(cookie))
+
+
+class SigninThrottle:
+    """At most MAX_FAILED_SIGNINS wrong tokens per client address in a sliding window."""
+
+    def __init__(self, limit: int = MAX_FAILED_SIGNINS, window: float = FAILED_SIGNIN_WINDOW) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, deque[float]] = {}
+
+    def retry_after(self, client: str) -> int:
+        failures = self._recent(client)
+        if len(failures) < self.limit:
+            return 0
+        return max(1, int(failures[0] + self.window - time.monotonic()) + 1)
+
+    def failed(self, client: str) -> None:
+        self._recent(client).append(time.monotonic())
+        if len(self._failures) > 10_000:
+            self._failures.pop(next(iter(self._failures)))
+
+    def _recent(self, client: str) -> deque[float]:
+        failures = self._failures.setdefault(client, deque())
+        while failures and failures[0] < time.monotonic() - self.window:
+            failures.popleft()
+        return failures

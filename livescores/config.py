@@ -1,0 +1,67 @@
+"""Configuration read once from the environment, with defaults that need no services."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("instance")
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver for a database URL, accepting Heroku's `postgres://` form."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'livescores.db'}"
+    bus_url: str = "memory://"
+    scorer_token: str | None = None
+    secret_key: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    frame_ancestors: tuple[str, ...] = ()
+    trust_proxy_headers: bool = False
+    max_message_bytes: int = 4096
+    max_sockets: int = 19_500
+    scoring_rate: float = 10.0
+    scoring_burst: int = 20
+    outbox_timeout_seconds: float = 10.0
+    clock_interval_seconds: float = 15.0
+    create_demo_matches: bool = True
+    worker_count: int = 1
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        database_url = env.get("DATABASE_URL") or (
+            f"sqlite+aiosqlite:///{env.get('LIVESCORES_DB_PATH') or DEFAULT_DATA_DIR / 'livescores.db'}"
+        )
+        return cls(
+            database_url=normalise_database_url(database_url),
+            bus_url=env.get("REDIS_URL") or "memory://",
+            scorer_token=env.get("LIVESCORES_SCORER_TOKEN") or None,
+            secret_key=env.get("SECRET_KEY") or None,
+            allowed_origins=_split(env.get("LIVESCORES_ALLOWED_ORIGINS", "")),
+            frame_ancestors=_split(env.get("LIVESCORES_FRAME_ANCESTORS", "")),
+            trust_proxy_headers=env.get("LIVESCORES_TRUST_PROXY", "") in {"1", "true", "yes"},
+            max_sockets=int(env.get("LIVESCORES_MAX_SOCKETS", "19500")),
+            clock_interval_seconds=float(env.get("LIVESCORES_CLOCK_INTERVAL", "15")),
+            create_demo_matches=env.get("LIVESCORES_DEMO", "1") not in {"0", "false", "no"},
+            worker_count=int(env.get("WEB_CONCURRENCY", "1") or 1),
+        )
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())

@@ -1,0 +1,215 @@
+"""The rules of a match: plain data and pure functions, no I/O.
+
+A match is its fixture plus an append-only log of events; everything a viewer sees is
+derived by replaying that log, so a correction is just another event.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal, get_args
+
+Side = Literal["home", "away"]
+Status = Literal["scheduled", "first_half", "half_time", "second_half", "full_time"]
+EventKind = Literal[
+    "kick_off", "half_time", "second_half", "full_time", "goal", "yellow_card", "red_card", "undo"
+]
+
+SIDES: tuple[Side, ...] = get_args(Side)
+EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
+STATUS_CHANGES: dict[EventKind, tuple[Status, Status]] = {
+    "kick_off": ("scheduled", "first_half"),
+    "half_time": ("first_half", "half_time"),
+    "second_half": ("half_time", "second_half"),
+    "full_time": ("second_half", "full_time"),
+}
+IN_PLAY: frozenset[Status] = frozenset({"first_half", "second_half"})
+HALF_MINUTES = 45
+MAX_ADDED_MINUTES = 30
+MAX_NAME_LENGTH = 40
+
+
+class RuleViolation(ValueError):
+    """An event the rules refuse; its message is shown to the scorer as is."""
+
+
+@dataclass(frozen=True)
+class Minute:
+    """A match minute as football shows it: 45+2 is `Minute(45, 2)`."""
+
+    base: int
+    added: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.base}+{self.added}'" if self.added else f"{self.base}'"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    at: datetime
+    side: Side | None = None
+    player: str | None = None
+    minute: Minute | None = None
+    penalty: bool = False
+    own_goal: bool = False
+    recorded_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A goal or a card as it stands in the match after replay."""
+
+    kind: EventKind
+    side: Side
+    player: str | None
+    minute: Minute
+    penalty: bool = False
+    own_goal: bool = False
+
+
+@dataclass(frozen=True)
+class Match:
+    id: str
+    home: str
+    away: str
+    kickoff: datetime | None = None
+    competition: str | None = None
+    version: int = 0
+    status: Status = "scheduled"
+    period_started_at: datetime | None = None
+    home_score: int = 0
+    away_score: int = 0
+    incidents: tuple[Incident, ...] = field(default=())
+
+    def score(self, side: Side) -> int:
+        return self.home_score if side == "home" else self.away_score
+
+    def team(self, side: Side) -> str:
+        return self.home if side == "home" else self.away
+
+    @property
+    def in_play(self) -> bool:
+        return self.status in IN_PLAY
+
+    def goals(self, side: Side) -> tuple[Incident, ...]:
+        return tuple(i for i in self.incidents if i.kind == "goal" and i.side == side)
+
+    def red_cards(self, side: Side) -> tuple[Incident, ...]:
+        return tuple(i for i in self.incidents if i.kind == "red_card" and i.side == side)
+
+
+def clean_name(raw: object, what: str = "player name") -> str | None:
+    """Trim a free-text name; blank means 'not given'. Refuses control characters and overlong names."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise RuleViolation(f"The {what} must be text.")
+    name = " ".join(raw.split())
+    if not name:
+        return None
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise RuleViolation(f"The {what} contains control characters.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise RuleViolation(f"The {what} is longer than {MAX_NAME_LENGTH} characters.")
+    return name
+
+
+def current_minute(match: Match, now: datetime) -> Minute | None:
+    """The running clock of a half in play, None when the ball is not rolling."""
+    if not match.in_play or match.period_started_at is None:
+        return None
+    elapsed = max(0, int((now - match.period_started_at).total_seconds() // 60))
+    offset = 0 if match.status == "first_half" else HALF_MINUTES
+    minute = offset + elapsed + 1
+    end = offset + HALF_MINUTES
+    return Minute(end, minute - end) if minute > end else Minute(minute)
+
+
+def clock_label(match: Match, now: datetime) -> str:
+    minute = current_minute(match, now)
+    if minute is not None:
+        return str(minute)
+    return {"scheduled": "", "half_time": "HT", "full_time": "FT"}.get(match.status, "")
+
+
+def check_minute(match: Match, minute: Minute) -> None:
+    first = 1 if match.status == "first_half" else HALF_MINUTES + 1
+    last = first + HALF_MINUTES - 1
+    if not first <= minute.base <= last:
+        raise RuleViolation(f"The minute must be between {first} and {last} in this half.")
+    if minute.added and minute.base != last:
+        raise RuleViolation(f"Added time only follows the {last}th minute.")
+    if not 0 <= minute.added <= MAX_ADDED_MINUTES:
+        raise RuleViolation(f"Added time must be between 0 and {MAX_ADDED_MINUTES} minutes.")
+
+
+def apply(match: Match, event: Event) -> Match:
+    """The match after one more event; raises RuleViolation and changes nothing when refused."""
+    if event.kind == "undo":
+        raise RuleViolation("An undo is resolved by replay, not applied.")
+    bumped = replace(match, version=match.version + 1)
+    if event.kind in STATUS_CHANGES:
+        before, after = STATUS_CHANGES[event.kind]
+        if match.status != before:
+            raise RuleViolation(
+                f"Cannot record {event.kind.replace('_', ' ')} while the match is {describe(match.status)}."
+            )
+        started = event.at if after in IN_PLAY else None
+        return replace(bumped, status=after, period_started_at=started)
+    if not match.in_play:
+        raise RuleViolation(f"The match is {describe(match.status)}: goals and cards need the ball in play.")
+    if event.side not in SIDES:
+        raise RuleViolation("The side must be home or away.")
+    minute = event.minute or current_minute(match, event.at)
+    assert minute is not None
+    check_minute(match, minute)
+    incident = Incident(event.kind, event.side, event.player, minute, event.penalty, event.own_goal)
+    incidents = match.incidents + (incident,)
+    if event.kind == "goal":
+        if event.penalty and event.own_goal:
+            raise RuleViolation("A goal cannot be both a penalty and an own goal.")
+        if event.side == "home":
+            return replace(bumped, home_score=match.home_score + 1, incidents=incidents)
+        return replace(bumped, away_score=match.away_score + 1, incidents=incidents)
+    if event.kind in ("yellow_card", "red_card"):
+        return replace(bumped, incidents=incidents)
+    raise RuleViolation(f"Unknown event {event.kind!r}.")
+
+
+def replay(fixture: Match, events: Iterable[Event]) -> Match:
+    """Fold the log over the fixture; an undo cancels the latest event still standing."""
+    standing: list[Event] = []
+    count = 0
+    for event in events:
+        count += 1
+        if event.kind == "undo":
+            if not standing:
+                raise RuleViolation("There is nothing to undo.")
+            standing.pop()
+        else:
+            standing.append(event)
+    match = Match(fixture.id, fixture.home, fixture.away, fixture.kickoff, fixture.competition)
+    for event in standing:
+        match = apply(match, event)
+    return replace(match, version=count)
+
+
+def fill_minute(match: Match, event: Event) -> Event:
+    """Give a goal or card recorded without a minute the match clock's minute, so replays agree."""
+    if event.kind in ("goal", "yellow_card", "red_card") and event.minute is None:
+        return replace(event, minute=current_minute(match, event.at))
+    return event
+
+
+def describe(status: Status) -> str:
+    return {
+        "scheduled": "not started",
+        "first_half": "in the first half",
+        "half_time": "at half-time",
+        "second_half": "in the second half",
+        "full_time": "over",
+    }[status]

@@ -1,0 +1,86 @@
+"""The one write path and the one read path that every part of the app goes through.
+
+Write: validate → store (committed) → this worker's hub → bus. Read: the bus's single
+listener feeds the hub, and a resync reloads the board from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import UTC, datetime
+
+from .bus import RESYNC, Bus
+from .config import Config
+from .fixtures import demo_draw
+from .hub import Hub
+from .matches import Event, Match, Side
+from .messages import Command
+from .store import Store, match_from_dict, match_to_dict
+
+log = logging.getLogger(__name__)
+
+
+class Scoreboard:
+    def __init__(self, config: Config, store: Store, bus: Bus, hub: Hub) -> None:
+        self.config = config
+        self.store = store
+        self.bus = bus
+        self.hub = hub
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.store.migrate()
+        if self.config.create_demo_matches:
+            kick_off = Event("kick_off", datetime.now(UTC), recorded_by="demo")
+            if await self.store.add_matches_if_empty(demo_draw(), opening=[kick_off]):
+                log.info("store: created the demo matches")
+        await self.hub.load(await self.store.all_matches())
+        self._tasks = [
+            asyncio.create_task(self._follow_bus(), name="bus-listener"),
+            asyncio.create_task(self._run_clock(), name="match-clock"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def record(self, command: Command, recorded_by: str | None) -> Match:
+        """Store an event, then show it; raises RuleViolation (nothing changed) when refused."""
+        event = command.event(datetime.now(UTC), recorded_by)
+        match, _ = await self.store.record(command.match_id, event, command.expected_version)
+        changed: Side | None = command.side if command.kind == "goal" else None
+        await self.hub.apply(match, changed)
+        try:
+            await self.bus.publish(json.dumps({"match": match_to_dict(match), "changed": changed}))
+        except Exception as error:  # noqa: BLE001 - the goal is stored; other workers resync later
+            log.warning("bus: could not publish v%d of %s: %s", match.version, match.id, error)
+        log.info("event: %s %s v%d by %s", command.kind, match.id, match.version, recorded_by or "-")
+        return match
+
+    async def _follow_bus(self) -> None:
+        async for message in self.bus.listen():
+            try:
+                if message == RESYNC:
+                    await self.hub.load(await self.store.all_matches())
+                    continue
+                data = json.loads(message)
+                await self.hub.apply(match_from_dict(data["match"]), data.get("changed"))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("bus: could not handle a message")
+
+    async def _run_clock(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.clock_interval_seconds)
+            try:
+                await self.hub.tick()
+            except Exception:
+                log.exception("clock: tick failed")

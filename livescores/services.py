@@ -1,0 +1,30 @@
+"""The per-process objects the routes share, opened in Quart's serving hooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from quart import current_app
+
+from .bus import Bus
+from .config import Config
+from .hub import Hub
+from .scoreboard import Scoreboard
+from .store import Store
+
+EXTENSION_KEY = "livescores"
+
+
+@dataclass
+class Services:
+    config: Config
+    store: Store
+    bus: Bus
+    hub: Hub
+    scoreboard: Scoreboard
+    scorer_token: str
+
+
+def services() -> Services:
+    found: Services = current_app.extensions[EXTENSION_KEY]
+    return found

@@ -1,0 +1,360 @@
+"""Persistence: matches and their append-only event logs, through SQLAlchemy's asyncio engine.
+
+Every write runs inside one transaction that holds the match (a row lock on PostgreSQL, the
+database write lock on SQLite), replays the log with the pure rules and appends the new event,
+so concurrent scorers on any number of workers each count exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from .matches import Event, Incident, Match, Minute, RuleViolation, fill_minute, replay
+
+metadata = MetaData()
+
+matches_table = Table(
+    "matches",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("home", String(80), nullable=False),
+    Column("away", String(80), nullable=False),
+    Column("kickoff", DateTime(timezone=True)),
+    Column("competition", String(80)),
+    Column("fixture_key", String(255), unique=True),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("state", JSON, nullable=False),
+    Column("position", Integer, nullable=False, server_default="0"),
+)
+
+events_table = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("match_id", String(32), ForeignKey("matches.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", String(80)),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("match_id", "version", name="uq_events_match_version"),
+)
+
+settings_table = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+class UnknownMatch(RuleViolation):
+    pass
+
+
+class StaleVersion(RuleViolation):
+    pass
+
+
+class Store:
+    def __init__(self, database_url: str) -> None:
+        self.url = make_url(database_url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite and self.url.database and self.url.database != ":memory:":
+            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: AsyncEngine = create_async_engine(
+            self.url, **({"connect_args": {"timeout": 30}} if self.is_sqlite else {"pool_size": 10})
+        )
+        # One writer at a time per process: SQLite would otherwise make them spin on its file lock.
+        self._sqlite_writer = asyncio.Lock()
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that holds the database's write lock on SQLite from its first statement."""
+        if self.is_sqlite:
+            async with self._sqlite_writer, self.engine.begin() as conn:
+                yield conn
+        else:
+            async with self.engine.begin() as conn:
+                yield conn
+
+    async def migrate(self) -> None:
+        from .migrations import upgrade
+
+        async with self.write() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(7215004)"))
+            await conn.run_sync(upgrade)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    # -- matches -----------------------------------------------------------------------------
+
+    async def all_matches(self) -> list[Match]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(matches_table).order_by(matches_table.c.position, matches_table.c.kickoff, matches_table.c.id)
+            )
+            return [_match_from_row(row._mapping) for row in rows]
+
+    async def get_match(self, match_id: str) -> Match | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(matches_table).where(matches_table.c.id == match_id))).first()
+            return _match_from_row(row._mapping) if row else None
+
+    async def events(self, match_id: str) -> list[Event]:
+        async with self.engine.connect() as conn:
+            return await _load_log(conn, match_id)
+
+    async def add_matches_if_empty(self, fixtures: Sequence[Match], opening: Sequence[Event] = ()) -> bool:
+        """Insert the fixtures only into an empty database, each with the same opening events;
+        safe when several workers race."""
+        async with self.write() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(7215005)"))
+            if (await conn.execute(select(func.count()).select_from(matches_table))).scalar_one():
+                return False
+            await _insert_matches(conn, fixtures, start=0)
+            for match in fixtures:
+                for opening_event in opening:
+                    match, _ = await _append(conn, match, opening_event)
+            return True
+
+    async def add_fixtures(self, fixtures: Sequence[tuple[str, Match]]) -> list[Match]:
+        """Insert fixtures keyed by a natural key, skipping keys already present; all or nothing."""
+        async with self.write() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(7215005)"))
+            keys = [key for key, _ in fixtures]
+            existing = set(
+                (await conn.execute(select(matches_table.c.fixture_key).where(matches_table.c.fixture_key.in_(keys))))
+                .scalars()
+                .all()
+            )
+            fresh = [(key, match) for key, match in fixtures if key not in existing]
+            start = (await conn.execute(select(func.coalesce(func.max(matches_table.c.position), -1)))).scalar_one() + 1
+            await _insert_matches(conn, [match for _, match in fresh], start, [key for key, _ in fresh])
+            return [match for _, match in fresh]
+
+    async def record(self, match_id: str, event: Event, expected_version: int | None = None) -> tuple[Match, Event]:
+        """Append one event to a match's log if the rules allow it; returns the match after it."""
+        async with self.write() as conn:
+            query = select(matches_table).where(matches_table.c.id == match_id)
+            if not self.is_sqlite:
+                query = query.with_for_update()
+            row = (await conn.execute(query)).first()
+            if row is None:
+                raise UnknownMatch(f"There is no match {match_id!r}.")
+            current = _match_from_row(row._mapping)
+            if expected_version is not None and expected_version != current.version:
+                raise StaleVersion("The score changed since you looked — check and click again.")
+            return await _append(conn, current, event)
+
+    # -- settings ---------------------------------------------------------------------------
+
+    async def setting(self, key: str, default_factory: Any) -> str:
+        """A value generated once and shared by every worker and restart (e.g. a secret)."""
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(select(settings_table.c.value).where(settings_table.c.key == key))).scalar()
+        if value is not None:
+            return str(value)
+        async with self.write() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(7215006)"))
+            value = (await conn.execute(select(settings_table.c.value).where(settings_table.c.key == key))).scalar()
+            if value is None:
+                value = default_factory()
+                await conn.execute(insert(settings_table).values(key=key, value=value))
+            return str(value)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL with FULL sync: an acknowledged goal survives a crash of the process or the machine.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def _append(conn: AsyncConnection, current: Match, event: Event) -> tuple[Match, Event]:
+    event = fill_minute(current, event)
+    log = await _load_log(conn, current.id)
+    after = replay(current, [*log, event])
+    await conn.execute(
+        insert(events_table).values(
+            match_id=current.id,
+            version=after.version,
+            kind=event.kind,
+            payload=_event_payload(event),
+            at=event.at,
+            recorded_by=event.recorded_by,
+            recorded_at=datetime.now(UTC),
+        )
+    )
+    updated = await conn.execute(
+        update(matches_table)
+        .where(matches_table.c.id == current.id, matches_table.c.version == current.version)
+        .values(version=after.version, state=state_to_json(after))
+    )
+    if updated.rowcount != 1:
+        raise StaleVersion("The match changed while recording; please try again.")
+    return after, event
+
+
+async def _insert_matches(
+    conn: AsyncConnection, fixtures: Sequence[Match], start: int, keys: Sequence[str | None] | None = None
+) -> None:
+    if not fixtures:
+        return
+    keys = keys or [None] * len(fixtures)
+    await conn.execute(
+        insert(matches_table),
+        [
+            {
+                "id": match.id,
+                "home": match.home,
+                "away": match.away,
+                "kickoff": match.kickoff,
+                "competition": match.competition,
+                "fixture_key": key,
+                "version": 0,
+                "state": state_to_json(match),
+                "position": start + index,
+            }
+            for index, (match, key) in enumerate(zip(fixtures, keys, strict=True))
+        ],
+    )
+
+
+async def _load_log(conn: AsyncConnection, match_id: str) -> list[Event]:
+    rows = await conn.execute(
+        select(events_table).where(events_table.c.match_id == match_id).order_by(events_table.c.version)
+    )
+    return [_event_from_row(row._mapping) for row in rows]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _event_payload(event: Event) -> dict[str, Any]:
+    return {
+        "side": event.side,
+        "player": event.player,
+        "minute": asdict(event.minute) if event.minute else None,
+        "penalty": event.penalty,
+        "own_goal": event.own_goal,
+    }
+
+
+def _event_from_row(row: Any) -> Event:
+    payload = row["payload"]
+    minute = payload.get("minute")
+    return Event(
+        kind=row["kind"],
+        at=_aware(row["at"]) or datetime.now(UTC),
+        side=payload.get("side"),
+        player=payload.get("player"),
+        minute=Minute(**minute) if minute else None,
+        penalty=bool(payload.get("penalty")),
+        own_goal=bool(payload.get("own_goal")),
+        recorded_by=row["recorded_by"],
+    )
+
+
+def state_to_json(match: Match) -> dict[str, Any]:
+    """The derived part of a match, as stored beside its log and sent between workers."""
+    return {
+        "status": match.status,
+        "period_started_at": match.period_started_at.isoformat() if match.period_started_at else None,
+        "home_score": match.home_score,
+        "away_score": match.away_score,
+        "incidents": [asdict(incident) for incident in match.incidents],
+    }
+
+
+def match_to_dict(match: Match) -> dict[str, Any]:
+    return {
+        "id": match.id,
+        "home": match.home,
+        "away": match.away,
+        "kickoff": match.kickoff.isoformat() if match.kickoff else None,
+        "competition": match.competition,
+        "version": match.version,
+        "state": state_to_json(match),
+    }
+
+
+def match_from_dict(data: dict[str, Any]) -> Match:
+    return _match_from_row({**data, "kickoff": datetime.fromisoformat(data["kickoff"]) if data["kickoff"] else None})
+
+
+def _incident_from_json(data: dict[str, Any]) -> Incident:
+    return Incident(**{**data, "minute": Minute(**data["minute"])})
+
+
+def _match_from_row(row: Any) -> Match:
+    state = row["state"]
+    if isinstance(state, str):
+        state = json.loads(state)
+    started = state.get("period_started_at")
+    return Match(
+        id=row["id"],
+        home=row["home"],
+        away=row["away"],
+        kickoff=_aware(row["kickoff"]),
+        competition=row["competition"],
+        version=row["version"],
+        status=state.get("status", "scheduled"),
+        period_started_at=datetime.fromisoformat(started) if started else None,
+        home_score=state.get("home_score", 0),
+        away_score=state.get("away_score", 0),
+        incidents=tuple(_incident_from_json(i) for i in state.get("incidents", [])),
+    )

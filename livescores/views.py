@@ -1,0 +1,100 @@
+"""Pages: the scoreboard, sign-in and sign-out, and the health check."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from quart_auth import logout_user
+
+from .auth import (
+    SigninThrottle,
+    csrf_valid,
+    current_role,
+    current_scorer,
+    new_csrf_token,
+    set_csrf_cookie,
+    sign_in,
+    token_matches,
+)
+from .matches import clean_name, RuleViolation
+from .services import services
+
+blueprint = Blueprint("views", __name__)
+throttle = SigninThrottle()
+
+
+@blueprint.get("/")
+async def board() -> str:
+    role = current_role()
+    rows = [rendered.rows[role] for rendered in services().hub.rows.values()]
+    return await render_template("index.html", rows=rows, scorer=current_scorer())
+
+
+@blueprint.get("/signin")
+async def signin_form() -> Response:
+    given = request.args.get("token")
+    if given is not None and token_matches(given, services().scorer_token):
+        # The one-click link printed at start-up, as Jupyter's is.
+        sign_in("scorer")
+        return redirect(url_for("views.board"))
+    return await _signin_page()
+
+
+@blueprint.post("/signin")
+async def signin() -> Response:
+    form = await request.form
+    client = _client_address()
+    wait = throttle.retry_after(client)
+    if wait:
+        return await _signin_page(f"Too many wrong tokens. Try again in {wait} seconds.", 429, retry_after=wait)
+    if not csrf_valid(form.get("csrf")):
+        return await _signin_page("The form expired or did not come from this site. Please try again.", 400)
+    try:
+        name = clean_name(form.get("name"), "scorer name") or "scorer"
+    except RuleViolation as error:
+        return await _signin_page(str(error), 400)
+    if not token_matches(form.get("token", ""), services().scorer_token):
+        throttle.failed(client)
+        return await _signin_page("That token is not right.", 403)
+    sign_in(name)
+    return redirect(url_for("views.board"))
+
+
+@blueprint.post("/signout")
+async def signout() -> Response:
+    form = await request.form
+    if csrf_valid(form.get("csrf")) or request.headers.get("Sec-Fetch-Site") == "same-origin":
+        logout_user()
+    return redirect(url_for("views.board"))
+
+
+@blueprint.get("/healthz")
+async def healthz() -> tuple[dict[str, object], int]:
+    app_services = services()
+    checks: dict[str, object] = {}
+    for name, ping in (("database", app_services.store.ping), ("bus", app_services.bus.ping)):
+        try:
+            await ping()
+            checks[name] = "ok"
+        except Exception as error:  # noqa: BLE001 - reported, not raised
+            checks[name] = f"error: {type(error).__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if healthy else "unavailable", **checks, "sockets": len(app_services.hub.connections)}
+    return body, 200 if healthy else 503
+
+
+async def _signin_page(error: str | None = None, status: int = 200, retry_after: int = 0) -> Response:
+    token = new_csrf_token()
+    html = await render_template("signin.html", error=error, csrf=token, scorer=current_scorer())
+    response = Response(html, status=status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    set_csrf_cookie(response, token)
+    return response
+
+
+def _client_address() -> str:
+    if current_app.config["LIVESCORES"].trust_proxy_headers:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.remote_addr or "unknown"
