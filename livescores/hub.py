@@ -46,7 +46,9 @@ class Connection:
             await self._ready.wait()
             self._ready.clear()
             try:
-                await asyncio.wait_for(self.flush(), self._send_timeout)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
+                async with asyncio.timeout(self._send_timeout):
+                    await self.flush()
             except TimeoutError as error:
                 raise SlowConsumer from error
 
@@ -87,13 +89,25 @@ class Hub:
         return self._snapshots[role]
 
     async def load(self, matches: Iterable[Match]) -> None:
-        """Replace the whole board (start-up, or a resync after the bus may have lost messages)."""
-        rendered = [await self.renderer.render(match) for match in matches]
-        self.rows = {row.match.id: row for row in rendered}
-        self._clocks = {row.match.id: clock_label(row.match, datetime.now(UTC)) for row in rendered}
+        """Take the whole board from the store (start-up, or a resync after the bus may have
+        lost messages), pushing only what differs from what the sockets already have."""
+        fresh = list(matches)
+        same_matches = [m.id for m in fresh] == list(self.rows)
+        changed = [m for m in fresh if m.id not in self.rows or self.rows[m.id].match != m]
+        for match in changed:
+            self.rows[match.id] = await self.renderer.render(match)
+            self._clocks[match.id] = clock_label(match, datetime.now(UTC))
+        if not same_matches:
+            self.rows = {m.id: self.rows[m.id] for m in fresh}
+        if not changed and same_matches:
+            return
         self._snapshots.clear()
-        for connection in self.connections:
-            connection.push(BOARD_KEY, self.snapshot(connection.role))
+        if same_matches:
+            for match in changed:
+                self._fan_out(match.id, self.rows[match.id])
+        else:
+            for connection in self.connections:
+                connection.push(BOARD_KEY, self.snapshot(connection.role))
 
     async def apply(self, match: Match, changed: Side | None = None) -> bool:
         """Take a newer state of a match and push it; older or repeated versions are ignored."""

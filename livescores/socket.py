@@ -82,16 +82,15 @@ async def live() -> None:
         hub.detach(connection)
         for task in (sender, receiver):
             task.cancel()
-        for task in (sender, receiver):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await asyncio.wait({sender, receiver})
         log.info("socket: closed %s (%d open)", close_code or "by client", len(hub.connections))
     if close_code is not None:
-        with contextlib.suppress(Exception):
-            # The feedback that explains the close goes first, unless the socket is the slow one.
-            if close_code != TRY_AGAIN_LATER:
-                await asyncio.wait_for(connection.flush(), 1.0)
-            await websocket.close(close_code)
+        # The feedback that explains the close goes first, unless the socket is the slow one.
+        if close_code != TRY_AGAIN_LATER:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(1.0):
+                    await connection.flush()
+        await websocket.close(close_code)
 
 
 async def _receive(connection: Connection) -> None:
