@@ -1,0 +1,36 @@
+# Two commands from a fresh clone: `make run` and `make test`. Each sets up what it needs.
+VENV ?= .venv
+PORT ?= 8000
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test test-fast lint chromium bench
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+run: $(STAMP)
+	$(VENV)/bin/hypercorn --config hypercorn.toml --bind 127.0.0.1:$(PORT) livescores:app
+
+# The whole suite, as CI runs it: browser and multi-process tests included, on SQLite and
+# PostgreSQL, against the real Redis and PostgreSQL servers (see README, "Tests").
+test: $(STAMP) chromium
+	$(VENV)/bin/pytest -m "" $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check livescores tests bench
+	$(VENV)/bin/ruff format --check livescores tests bench
+	$(VENV)/bin/mypy
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'."; exit 1; \
+	  fi; }

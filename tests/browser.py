@@ -1,0 +1,66 @@
+"""Debian's Chromium driven by Playwright, as the browser tests use it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def watch_console(page: Page) -> list[str]:
+    """Errors the page logs (failed scripts, CSP violations, htmx errors)."""
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
+def open_live(page: Page, url: str) -> None:
+    """Load the board and wait until its socket has delivered the first snapshot."""
+    with page.expect_websocket() as opened:
+        page.goto(url)
+    opened.value.wait_for_event("framereceived")
+
+
+def sign_in(page: Page, base_url: str, token: str, name: str = "Alex") -> None:
+    page.goto(base_url + "/signin")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=token]", token)
+    with page.expect_websocket() as opened:
+        page.click("button[type=submit]")
+    opened.value.wait_for_event("framereceived")
+
+
+def set_hidden(page: Page, hidden: bool) -> None:
+    """What the browser does when the tab goes to the background and comes back."""
+    page.evaluate(
+        """hidden => {
+            Object.defineProperty(document, 'hidden', {value: hidden, configurable: true});
+            Object.defineProperty(document, 'visibilityState', {value: hidden ? 'hidden' : 'visible', configurable: true});
+            document.dispatchEvent(new Event('visibilitychange'));
+        }""",
+        hidden,
+    )

@@ -1,0 +1,75 @@
+"""The live board in a real browser against a real `hypercorn livescores:app`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from .browser import chromium, open_live, set_hidden, sign_in, watch_console
+from .servers import Server, running_server
+from .support import SCORER_TOKEN
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    with running_server(tmp_path) as started:
+        yield started
+
+
+def test_a_goal_clicked_in_one_page_shows_in_another_without_reload(browser: Browser, server: Server) -> None:
+    scorer_page = browser.new_context().new_page()
+    viewer_page = browser.new_context().new_page()
+    problems = watch_console(scorer_page) + watch_console(viewer_page)
+    sign_in(scorer_page, server.url, SCORER_TOKEN)
+    open_live(viewer_page, server.url)
+
+    first = scorer_page.locator("#board > li.match").first
+    match_id = first.get_attribute("data-match-id")
+    viewer_row = viewer_page.locator(f"#match-{match_id}")
+    expect(viewer_row.locator(".score.home")).to_have_text("0")
+    expect(viewer_row.locator("button.team")).to_have_count(0)
+
+    first.locator("button.team.home").click()
+    expect(viewer_row.locator(".score.home")).to_have_text("1", timeout=2000)
+    expect(scorer_page.locator(f"#match-{match_id} .score.home")).to_have_text("1", timeout=2000)
+    expect(viewer_row.locator(".score.home.changed")).to_have_count(1)
+    expect(scorer_page.locator("#feedback")).to_contain_text("Recorded goal")
+
+    # The viewer's tab goes to the background: htmx closes its socket, so it misses the next goal...
+    set_hidden(viewer_page, True)
+    viewer_page.wait_for_timeout(300)
+    scorer_page.locator(f"#match-{match_id} button.team.home").click()
+    expect(scorer_page.locator(f"#match-{match_id} .score.home")).to_have_text("2", timeout=2000)
+    viewer_page.wait_for_timeout(500)
+    expect(viewer_row.locator(".score.home")).to_have_text("1")
+    # ...and is brought up to date by the snapshot when it comes back.
+    with viewer_page.expect_websocket():
+        set_hidden(viewer_page, False)
+    expect(viewer_page.locator(f"#match-{match_id} .score.home")).to_have_text("2", timeout=2000)
+    assert viewer_page.locator("#live[hx-ws\\:connect]").count() == 1
+    assert problems == []
+
+
+def test_the_page_shows_current_scores_with_javascript_disabled(browser: Browser, server: Server) -> None:
+    scorer = browser.new_context().new_page()
+    sign_in(scorer, server.url, SCORER_TOKEN)
+    row = scorer.locator("#board > li.match").nth(2)
+    row.locator("button.team.away").click()
+    expect(row.locator(".score.away")).to_have_text("1", timeout=2000)
+    match_id = row.get_attribute("data-match-id")
+
+    no_script = browser.new_context(java_script_enabled=False).new_page()
+    no_script.goto(server.url)
+    expect(no_script.locator(f"#match-{match_id} .score.away")).to_have_text("1")
+    expect(no_script.locator("#board > li.match")).to_have_count(10)
