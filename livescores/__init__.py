@@ -7,6 +7,7 @@ import secrets
 import sys
 from pathlib import Path
 
+from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart, Response
 
 from . import socket, views
@@ -31,6 +32,8 @@ def create_app(config: Config | None = None) -> Quart:
     init_auth(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(socket.blueprint)
+    if config.trust_proxy_headers:
+        app.asgi_app = ProxyFixMiddleware(app.asgi_app, mode="legacy", trusted_hops=1)  # type: ignore[method-assign]
 
     @app.before_serving
     async def open_services() -> None:

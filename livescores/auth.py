@@ -26,7 +26,7 @@ FAILED_SIGNIN_WINDOW = 300.0
 class LivescoresAuth(QuartAuth):
     """Quart-Auth with a cookie that is `Secure` exactly when the page was served over https."""
 
-    @property  # type: ignore[override]
+    @property
     def cookie_secure(self) -> bool:
         return has_request_context() and request.scheme == "https"
 
@@ -60,15 +60,11 @@ def token_matches(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def own_origin(config: Config) -> str:
-    """scheme://host of this app as the browser sees it (behind a proxy only when trusted)."""
-    headers = websocket.headers
+def own_origin() -> str:
+    """scheme://host of this app as the browser sees it (proxy headers are applied to the
+    scope beforehand by Hypercorn's ProxyFixMiddleware when LIVESCORES_TRUST_PROXY is set)."""
     scheme = "https" if websocket.scheme in ("https", "wss") else "http"
-    host = headers.get("Host", "")
-    if config.trust_proxy_headers:
-        scheme = headers.get("X-Forwarded-Proto", scheme).split(",")[0].strip()
-        host = headers.get("X-Forwarded-Host", host).split(",")[0].strip()
-    return f"{scheme}://{host}".lower()
+    return f"{scheme}://{websocket.headers.get('Host', '')}".lower()
 
 
 def websocket_origin_allowed(config: Config) -> bool:
@@ -81,7 +77,7 @@ def websocket_origin_allowed(config: Config) -> bool:
     origin = origin.strip().rstrip("/").lower()
     if origin == "null" or not urlsplit(origin).scheme:
         return False
-    return origin == own_origin(config) or origin in {o.lower() for o in config.allowed_origins}
+    return origin == own_origin() or origin in {o.lower() for o in config.allowed_origins}
 
 
 def new_csrf_token() -> str:

@@ -8,6 +8,7 @@ resync from the store rather than trust that nothing was missed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Protocol
@@ -106,10 +107,8 @@ class RedisBus:
 
 async def _quietly_close(*closables: object) -> None:
     for closable in closables:
-        try:
+        with contextlib.suppress(Exception):  # the connection is already broken
             await closable.aclose()  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - the connection is already broken
-            pass
 
 
 def open_bus(url: str) -> Bus:

@@ -14,9 +14,7 @@ from typing import Literal, get_args
 
 Side = Literal["home", "away"]
 Status = Literal["scheduled", "first_half", "half_time", "second_half", "full_time"]
-EventKind = Literal[
-    "kick_off", "half_time", "second_half", "full_time", "goal", "yellow_card", "red_card", "undo"
-]
+EventKind = Literal["kick_off", "half_time", "second_half", "full_time", "goal", "yellow_card", "red_card", "undo"]
 
 SIDES: tuple[Side, ...] = get_args(Side)
 EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
@@ -168,7 +166,7 @@ def apply(match: Match, event: Event) -> Match:
     assert minute is not None
     check_minute(match, minute)
     incident = Incident(event.kind, event.side, event.player, minute, event.penalty, event.own_goal)
-    incidents = match.incidents + (incident,)
+    incidents = (*match.incidents, incident)
     if event.kind == "goal":
         if event.penalty and event.own_goal:
             raise RuleViolation("A goal cannot be both a penalty and an own goal.")

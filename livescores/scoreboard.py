@@ -59,7 +59,7 @@ class Scoreboard:
         await self.hub.apply(match, changed)
         try:
             await self.bus.publish(json.dumps({"match": match_to_dict(match), "changed": changed}))
-        except Exception as error:  # noqa: BLE001 - the goal is stored; other workers resync later
+        except Exception as error:  # the goal is stored; other workers resync later
             log.warning("bus: could not publish v%d of %s: %s", match.version, match.id, error)
         log.info("event: %s %s v%d by %s", command.kind, match.id, match.version, recorded_by or "-")
         return match

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from quart import Blueprint, Response, redirect, render_template, request, url_for
+from quart.typing import ResponseReturnValue
 from quart_auth import logout_user
 
 from .auth import (
@@ -15,7 +16,7 @@ from .auth import (
     sign_in,
     token_matches,
 )
-from .matches import clean_name, RuleViolation
+from .matches import RuleViolation, clean_name
 from .services import services
 
 blueprint = Blueprint("views", __name__)
@@ -30,7 +31,7 @@ async def board() -> str:
 
 
 @blueprint.get("/signin")
-async def signin_form() -> Response:
+async def signin_form() -> ResponseReturnValue:
     given = request.args.get("token")
     if given is not None and token_matches(given, services().scorer_token):
         # The one-click link printed at start-up, as Jupyter's is.
@@ -40,7 +41,7 @@ async def signin_form() -> Response:
 
 
 @blueprint.post("/signin")
-async def signin() -> Response:
+async def signin() -> ResponseReturnValue:
     form = await request.form
     client = _client_address()
     wait = throttle.retry_after(client)
@@ -60,7 +61,7 @@ async def signin() -> Response:
 
 
 @blueprint.post("/signout")
-async def signout() -> Response:
+async def signout() -> ResponseReturnValue:
     form = await request.form
     if csrf_valid(form.get("csrf")) or request.headers.get("Sec-Fetch-Site") == "same-origin":
         logout_user()
@@ -75,7 +76,7 @@ async def healthz() -> tuple[dict[str, object], int]:
         try:
             await ping()
             checks[name] = "ok"
-        except Exception as error:  # noqa: BLE001 - reported, not raised
+        except Exception as error:  # reported, not raised
             checks[name] = f"error: {type(error).__name__}"
     healthy = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if healthy else "unavailable", **checks, "sockets": len(app_services.hub.connections)}
@@ -93,8 +94,4 @@ async def _signin_page(error: str | None = None, status: int = 200, retry_after:
 
 
 def _client_address() -> str:
-    if current_app.config["LIVESCORES"].trust_proxy_headers:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
     return request.remote_addr or "unknown"

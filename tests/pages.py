@@ -63,7 +63,9 @@ def rows(html: str) -> dict[str, Row]:
         scores = {m.group("side"): int(m.group("goals")) for m in SCORE.finditer(body)}
         home = texts(body, "team home")[0]
         away = texts(body, "team away")[0]
-        found[match_id] = Row(match_id, home.split(" – ")[0], away.split(" – ")[0], scores["home"], scores["away"], version, body)
+        found[match_id] = Row(
+            match_id, home.split(" – ")[0], away.split(" – ")[0], scores["home"], scores["away"], version, body
+        )
     return found
 
 

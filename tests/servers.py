@@ -72,7 +72,15 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def start_server(tmp_path: Path, *args: str, port: int | None = None, **env: str) -> Server:
     port = port or free_port()
     log_path = tmp_path / f"server-{port}-{time.monotonic_ns()}.log"
-    command = [HYPERCORN, "--config", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}", *args, "livescores:app"]
+    command = [
+        HYPERCORN,
+        "--config",
+        str(ROOT / "hypercorn.toml"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        *args,
+        "livescores:app",
+    ]
     process = subprocess.Popen(
         command, cwd=ROOT, env=server_env(tmp_path, **env), stdout=log_path.open("wb"), stderr=subprocess.STDOUT
     )

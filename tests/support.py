@@ -45,7 +45,9 @@ async def receive_until(ws: WebSocket, predicate: Callable[[str], bool], limit: 
 
 
 async def goal(ws: WebSocket, match_id: str, side: str = "home", **extra: object) -> None:
-    await ws.send(json.dumps({"action": "goal", "match": match_id, "side": side, **extra, "headers": {"HX-Request": "true"}}))
+    await ws.send(
+        json.dumps({"action": "goal", "match": match_id, "side": side, **extra, "headers": {"HX-Request": "true"}})
+    )
 
 
 async def close_code(ws: WebSocket) -> int | None:

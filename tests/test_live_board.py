@@ -12,8 +12,8 @@ from quart.typing import TestClientProtocol as Client
 from livescores.fixtures import DEMO_TEAMS
 from livescores.services import Services
 
-from .support import close_code, goal, receive_until, sign_in, socket
 from .pages import feedback, rows
+from .support import close_code, goal, receive_until, sign_in, socket
 
 
 async def test_page_renders_the_whole_board_on_the_server(client: Client) -> None:
@@ -121,9 +121,7 @@ async def test_bad_messages_change_nothing_and_tell_the_sender_why(
     assert [m.version for m in after] == [m.version + (m.id == match.id) for m in before]
 
 
-async def test_an_oversized_message_is_refused_and_closes_with_1009(
-    scorer_client: Client, live: Services
-) -> None:
+async def test_an_oversized_message_is_refused_and_closes_with_1009(scorer_client: Client, live: Services) -> None:
     match = live.hub.matches[0]
     async with socket(scorer_client) as scorer:
         await scorer.receive()
@@ -158,9 +156,7 @@ async def socket_goal(app: object) -> AsyncIterator[str]:
         yield match_id
 
 
-async def test_concurrent_goals_from_many_sockets_each_count_once(
-    app: object, live: Services
-) -> None:
+async def test_concurrent_goals_from_many_sockets_each_count_once(app: object, live: Services) -> None:
     match = live.hub.matches[5]
     clients = []
     for index in range(10):
