@@ -7,7 +7,6 @@ import secrets
 import sys
 from pathlib import Path
 
-from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart, Response
 
 from . import socket, views
@@ -15,6 +14,7 @@ from .auth import init_auth
 from .bus import open_bus
 from .config import Config
 from .hub import Hub
+from .proxy import behind_proxy
 from .render import Renderer
 from .scoreboard import Scoreboard
 from .services import EXTENSION_KEY, Services
@@ -33,7 +33,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(socket.blueprint)
     if config.trust_proxy_headers:
-        app.asgi_app = ProxyFixMiddleware(app.asgi_app, mode="legacy", trusted_hops=1)  # type: ignore[method-assign]
+        app.asgi_app = behind_proxy(app.asgi_app)  # type: ignore[method-assign]
 
     @app.before_serving
     async def open_services() -> None:

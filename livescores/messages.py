@@ -38,7 +38,9 @@ class Command:
         return Event(self.kind, at, self.side, self.player, self.minute, self.penalty, self.own_goal, recorded_by)
 
 
-def parse_command(raw: str | bytes, max_bytes: int) -> Command:
+def parse_command(raw: str | bytes | None, max_bytes: int) -> Command:
+    # An empty binary frame reaches Quart as None (the ASGI message carries no text either).
+    raw = raw or b""
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > max_bytes:
         raise MessageTooLarge(f"The message is {size} bytes; the limit is {max_bytes}.")

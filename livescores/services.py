@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from quart import current_app
 
+from .auth import SigninThrottle
 from .bus import Bus
 from .config import Config
 from .hub import Hub
@@ -23,6 +24,7 @@ class Services:
     hub: Hub
     scoreboard: Scoreboard
     scorer_token: str
+    signin_throttle: SigninThrottle = field(default_factory=SigninThrottle)
 
 
 def services() -> Services:

@@ -7,7 +7,6 @@ from quart.typing import ResponseReturnValue
 from quart_auth import logout_user
 
 from .auth import (
-    SigninThrottle,
     csrf_valid,
     current_role,
     current_scorer,
@@ -20,7 +19,6 @@ from .matches import RuleViolation, clean_name
 from .services import services
 
 blueprint = Blueprint("views", __name__)
-throttle = SigninThrottle()
 
 
 @blueprint.get("/")
@@ -44,6 +42,7 @@ async def signin_form() -> ResponseReturnValue:
 async def signin() -> ResponseReturnValue:
     form = await request.form
     client = _client_address()
+    throttle = services().signin_throttle
     wait = throttle.retry_after(client)
     if wait:
         return await _signin_page(f"Too many wrong tokens. Try again in {wait} seconds.", 429, retry_after=wait)

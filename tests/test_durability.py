@@ -43,3 +43,20 @@ def test_a_goal_acknowledged_just_before_sigkill_is_there_after_restart(tmp_path
         restarted.stop()
     assert after[match_id] == (before[match_id][0], before[match_id][1] + 5)
     assert set(after) == set(before)
+
+
+def test_empty_and_binary_frames_on_a_real_server_get_an_answer(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    try:
+        cookie = scorer_cookie(server.url)
+        with connect(server.ws_url, additional_headers={"Cookie": cookie, "Origin": server.url}) as ws:
+            ws.recv(timeout=5)
+            for frame in (b"", "", b"\x00\xff", b'{"action": "goal"}'):
+                ws.send(frame)
+                assert str(feedback(str(ws.recv(timeout=5)))).startswith("error: ")
+            match_id = next(iter(board(server.url)))
+            ws.send(json.dumps({"action": "goal", "match": match_id, "side": "home"}))
+            while not str(feedback(str(ws.recv(timeout=5)))).startswith("ok: "):
+                pass
+    finally:
+        server.stop()
