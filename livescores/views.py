@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from quart import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from quart_auth import logout_user
+from werkzeug.wrappers.response import Response as Redirect
 
 from .auth import (
     SigninThrottle,
@@ -15,7 +16,7 @@ from .auth import (
     sign_in,
     token_matches,
 )
-from .matches import clean_name, RuleViolation
+from .matches import RuleViolation, clean_name
 from .services import services
 
 blueprint = Blueprint("views", __name__)
@@ -29,8 +30,26 @@ async def board() -> str:
     return await render_template("index.html", rows=rows, scorer=current_scorer())
 
 
+@blueprint.get("/matches/<match_id>")
+async def match_detail(match_id: str) -> str:
+    """One match with its timeline: a page a viewer can share, live over `/ws?match=<id>`."""
+    hub = services().hub
+    rendered = hub.rows.get(match_id)
+    if rendered is None:
+        abort(404)
+    role = current_role()
+    timeline = await hub.timeline(rendered.match)
+    return await render_template(
+        "match.html",
+        match=rendered.match,
+        row=rendered.rows[role],
+        timeline=timeline.html[role],
+        scorer=current_scorer(),
+    )
+
+
 @blueprint.get("/signin")
-async def signin_form() -> Response:
+async def signin_form() -> Response | Redirect:
     given = request.args.get("token")
     if given is not None and token_matches(given, services().scorer_token):
         # The one-click link printed at start-up, as Jupyter's is.
@@ -40,7 +59,7 @@ async def signin_form() -> Response:
 
 
 @blueprint.post("/signin")
-async def signin() -> Response:
+async def signin() -> Response | Redirect:
     form = await request.form
     client = _client_address()
     wait = throttle.retry_after(client)
@@ -60,7 +79,7 @@ async def signin() -> Response:
 
 
 @blueprint.post("/signout")
-async def signout() -> Response:
+async def signout() -> Response | Redirect:
     form = await request.form
     if csrf_valid(form.get("csrf")) or request.headers.get("Sec-Fetch-Site") == "same-origin":
         logout_user()
@@ -75,7 +94,7 @@ async def healthz() -> tuple[dict[str, object], int]:
         try:
             await ping()
             checks[name] = "ok"
-        except Exception as error:  # noqa: BLE001 - reported, not raised
+        except Exception as error:
             checks[name] = f"error: {type(error).__name__}"
     healthy = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if healthy else "unavailable", **checks, "sockets": len(app_services.hub.connections)}
