@@ -14,9 +14,7 @@ from typing import Literal, get_args
 
 Side = Literal["home", "away"]
 Status = Literal["scheduled", "first_half", "half_time", "second_half", "full_time"]
-EventKind = Literal[
-    "kick_off", "half_time", "second_half", "full_time", "goal", "yellow_card", "red_card", "undo"
-]
+EventKind = Literal["kick_off", "half_time", "second_half", "full_time", "goal", "yellow_card", "red_card", "undo"]
 
 SIDES: tuple[Side, ...] = get_args(Side)
 EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
@@ -80,6 +78,7 @@ class Incident:
     @property
     def is_status_change(self) -> bool:
         return self.kind in STATUS_CHANGES
+
 
 @dataclass(frozen=True)
 class Match:
@@ -191,7 +190,11 @@ def apply(match: Match, event: Event) -> Match:
             raise RuleViolation(
                 f"Cannot record {STATUS_LABELS[event.kind].lower()} while the match is {describe(match.status)}."
             )
-        ended = current_minute(match, event.at) if before in IN_PLAY else None
+        ended = None
+        if before in IN_PLAY:
+            ended = event.minute or current_minute(match, event.at)
+            if ended is not None:
+                check_minute(match, ended)
         marker = Incident(event.kind, None, None, ended)
         started = event.at if after in IN_PLAY else None
         return replace(bumped, status=after, period_started_at=started, incidents=(*match.incidents, marker))

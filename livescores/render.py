@@ -94,5 +94,3 @@ class Renderer:
 def board_snapshot(rows: Iterable[RenderedRow], role: Role) -> str:
     """The whole board as one swap, so a reconnecting page also learns of added matches."""
     return partial("board", "".join(row.rows[role] for row in rows), swap="innerHTML")
-
-
