@@ -128,9 +128,10 @@ class Match:
         flags = " (pen)" if incident.penalty else " (og)" if incident.own_goal else ""
         return f"{what}, {self.team(incident.side)}: {who}{incident.minute}{flags}"
 
-    def sent_off(self, side: Side, player: str) -> bool:
+    def sent_off(self, side: Side, player: str) -> str | None:
+        """The name as recorded on the red card, if this side's player has been sent off."""
         wanted = player.casefold()
-        return any(card.player is not None and card.player.casefold() == wanted for card in self.red_cards(side))
+        return next((card.player for card in self.red_cards(side) if (card.player or "").casefold() == wanted), None)
 
 
 def clean_name(raw: object, what: str = "player name", limit: int = MAX_NAME_LENGTH) -> str | None:
@@ -209,8 +210,9 @@ def apply(match: Match, event: Event) -> Match:
     if event.penalty and event.own_goal:
         raise RuleViolation("A goal cannot be both a penalty and an own goal.")
     player = clean_name(event.player)
-    if player is not None and match.sent_off(event.side, player):
-        raise RuleViolation(f"{player} has already been sent off.")
+    sent_off = match.sent_off(event.side, player) if player is not None else None
+    if sent_off is not None:
+        raise RuleViolation(f"{sent_off} has already been sent off.")
     minute = event.minute or current_minute(match, event.at)
     assert minute is not None
     check_minute(match, minute)
