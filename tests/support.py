@@ -30,8 +30,8 @@ def csrf_from(html: str) -> str:
 
 
 @asynccontextmanager
-async def socket(client: Client) -> AsyncIterator[WebSocket]:
-    async with client.websocket("/ws", headers={"Origin": ORIGIN}) as ws:
+async def socket(client: Client, path: str = "/ws") -> AsyncIterator[WebSocket]:
+    async with client.websocket(path, headers={"Origin": ORIGIN}) as ws:
         yield ws  # type: ignore[misc]
 
 
@@ -45,7 +45,9 @@ async def receive_until(ws: WebSocket, predicate: Callable[[str], bool], limit: 
 
 
 async def goal(ws: WebSocket, match_id: str, side: str = "home", **extra: object) -> None:
-    await ws.send(json.dumps({"action": "goal", "match": match_id, "side": side, **extra, "headers": {"HX-Request": "true"}}))
+    await ws.send(
+        json.dumps({"action": "goal", "match": match_id, "side": side, **extra, "headers": {"HX-Request": "true"}})
+    )
 
 
 async def close_code(ws: WebSocket) -> int | None:
