@@ -192,7 +192,8 @@ def _json_records(text: str) -> list[tuple[int, dict[str, object]]]:
             position = skip_space(position + 1)
             continue
         if position < len(text) and text[position] == "]":
-            if skip_space(position + 1) != len(text):
-                raise FixtureFileError([f"line {line_of(position + 1)}: unexpected text after the array"])
+            rest = skip_space(position + 1)
+            if rest != len(text):
+                raise FixtureFileError([f"line {line_of(rest)}: unexpected text after the array"])
             return records
         raise FixtureFileError([f"line {line_of(position)}: expected , or ] after a fixture"])
