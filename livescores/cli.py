@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
 
+from .bus import open_bus
 from .config import Config
+from .fixtures import FixtureFileError, read_fixture_file
+from .hub import Hub
+from .render import Renderer
+from .scoreboard import Scoreboard
 from .store import Store
 
 
@@ -19,11 +28,65 @@ async def upgrade_database(config: Config) -> None:
         await store.close()
 
 
+@asynccontextmanager
+async def open_scoreboard(config: Config) -> AsyncIterator[Scoreboard]:
+    """The web app's write path (store, bus, a hub with no sockets) for a command-line process."""
+    from . import create_app
+
+    store = Store(config.database_url)
+    bus = open_bus(config.bus_url)
+    scoreboard = Scoreboard(config, store, bus, Hub(Renderer(create_app(config).jinja_env), max_connections=0))
+    try:
+        await scoreboard.start()
+        yield scoreboard
+    finally:
+        await scoreboard.stop()
+        await bus.close()
+        await store.close()
+
+
+async def load_fixtures(config: Config, path: Path) -> tuple[int, int]:
+    """Load a fixture file (refused whole if any line is wrong); (new, already there)."""
+    fixtures = read_fixture_file(path)
+    # Loading fixtures into an empty database must not also draw the demo matches.
+    async with open_scoreboard(replace(config, create_demo_matches=False)) as scoreboard:
+        added = await scoreboard.add_fixtures(fixtures)
+    return len(added), len(fixtures) - len(added)
+
+
+async def simulate(config: Config, speed: float, match_ids: Sequence[str], seed: int | None) -> int:
+    import random
+
+    from .simulator import Simulator
+
+    async with open_scoreboard(config) as scoreboard:
+        simulator = Simulator(scoreboard, speed, random.Random(seed))
+        known = [match.id for match in await scoreboard.store.all_matches()]
+        unknown = [match_id for match_id in match_ids if match_id not in known]
+        if unknown:
+            raise ValueError(f"There is no match {unknown[0]!r}.")
+        chosen = list(match_ids) or known
+        print(f"simulating {len(chosen)} matches at {speed:g}x (Ctrl-C stops)", flush=True)
+        await simulator.run(chosen)
+        return len(chosen)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livescores", description="Live football scores, run beside the web app.")
     commands = parser.add_subparsers(dest="command", required=True)
     db = commands.add_parser("db", help="database chores").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply schema migrations (the Procfile's release phase runs this)")
+    fixtures = commands.add_parser("fixtures", help="real fixtures").add_subparsers(
+        dest="fixtures_command", required=True
+    )
+    load = fixtures.add_parser("load", help="add the matches of a CSV or JSON file (see docs/match-events.md)")
+    load.add_argument("file", type=Path)
+    simulate_parser = commands.add_parser("simulate", help="play the matches with random goals and cards")
+    simulate_parser.add_argument(
+        "--speed", type=float, default=60.0, help="match minutes per real minute (default 60: a match in ~2 minutes)"
+    )
+    simulate_parser.add_argument("--match", action="append", default=[], help="a match id to play (default: all)")
+    simulate_parser.add_argument("--seed", type=int, help="random seed, to replay the same game")
     return parser
 
 
@@ -33,6 +96,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db" and args.db_command == "upgrade":
         asyncio.run(upgrade_database(config))
         print("database is up to date")
+    elif args.command == "fixtures" and args.fixtures_command == "load":
+        try:
+            added, present = asyncio.run(load_fixtures(config, args.file))
+        except FixtureFileError as error:
+            print(f"{args.file}: refused, nothing was loaded:", file=sys.stderr)
+            for problem in error.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 1
+        print(f"loaded {added} new matches from {args.file} ({present} already there)")
+    elif args.command == "simulate":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+        try:
+            played = asyncio.run(simulate(config, args.speed, args.match, args.seed))
+        except ValueError as error:
+            print(f"livescores simulate: {error}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            return 130
+        print(f"{played} matches played to full time")
     return 0
 
 

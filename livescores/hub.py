@@ -2,8 +2,12 @@
 
 The hub keeps every match rendered once per role and hands each socket the fragment for
 its role. Each socket has an outbox keyed by what a fragment replaces (a row, the board,
-the feedback line): every push carries full state, so a newer fragment simply replaces an
-unsent older one, and a slow socket costs at most one fragment per match, never a queue.
+a timeline, the feedback line): every push carries full state, so a newer fragment simply
+replaces an unsent older one, and a slow socket costs at most one fragment per match.
+
+A socket shows either the whole board or one match (its detail page, `/ws?match=<id>`):
+the latter gets that match's row and timeline only. A timeline is rendered only while some
+socket shows it, once per version, whoever is watching.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 from .matches import Match, Side, clock_label
-from .render import ROLES, RenderedRow, Renderer, Role, board_snapshot
+from .render import ROLES, RenderedRow, RenderedTimeline, Renderer, Role, board_snapshot, partial, row_id
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +30,11 @@ class SlowConsumer(Exception):
 
 
 class Connection:
-    def __init__(self, role: Role, send: Callable[[str], Awaitable[None]], send_timeout: float) -> None:
+    def __init__(
+        self, role: Role, send: Callable[[str], Awaitable[None]], send_timeout: float, match_id: str | None = None
+    ) -> None:
         self.role: Role = role
+        self.match_id = match_id  # None: the whole board
         self._send = send
         self._send_timeout = send_timeout
         self._outbox: dict[str, str] = {}
@@ -35,8 +42,8 @@ class Connection:
 
     def push(self, key: str, html: str) -> None:
         if key == BOARD_KEY:
-            # A snapshot supersedes every row still waiting; only the feedback line survives.
-            self._outbox = {k: v for k, v in self._outbox.items() if k == "feedback"}
+            # A snapshot supersedes every row still waiting; feedback and timelines survive.
+            self._outbox = {k: v for k, v in self._outbox.items() if not k.startswith("row:")}
         self._outbox[key] = html
         self._ready.set()
 
@@ -67,6 +74,7 @@ class Hub:
         self.rows: dict[str, RenderedRow] = {}
         self._snapshots: dict[Role, str] = {}
         self._clocks: dict[str, str] = {}
+        self._timelines: dict[str, RenderedTimeline] = {}
 
     @property
     def matches(self) -> list[Match]:
@@ -75,10 +83,20 @@ class Hub:
     def is_full(self) -> bool:
         return len(self.connections) >= self.max_connections
 
-    def attach(self, connection: Connection) -> None:
+    async def attach(self, connection: Connection) -> None:
         """Subscribe first, then queue the snapshot: a change can't fall between the two."""
         self.connections.add(connection)
-        connection.push(BOARD_KEY, self.snapshot(connection.role))
+        match_id = connection.match_id
+        if match_id is None:
+            connection.push(BOARD_KEY, self.snapshot(connection.role))
+            return
+        row = self.rows.get(match_id)
+        if row is None:
+            return
+        connection.push(f"row:{match_id}", partial(row_id(match_id), row.rows[connection.role]))
+        timeline = await self.timeline(row.match)
+        if self.rows[match_id].match.version == timeline.match.version:  # else a newer one was pushed meanwhile
+            connection.push(f"timeline:{match_id}", timeline.pushes[connection.role])
 
     def detach(self, connection: Connection) -> None:
         self.connections.discard(connection)
@@ -88,60 +106,100 @@ class Hub:
             self._snapshots[role] = board_snapshot(self.rows.values(), role)
         return self._snapshots[role]
 
+    async def timeline(self, match: Match) -> RenderedTimeline:
+        """The match's timeline at this version, rendered on first demand."""
+        cached = self._timelines.get(match.id)
+        if cached is not None and cached.match.version == match.version:
+            return cached
+        rendered = await self.renderer.timeline(match)
+        cached = self._timelines.get(match.id)
+        if cached is None or cached.match.version < match.version:
+            self._timelines[match.id] = rendered
+        return rendered
+
+    def watched(self, match_id: str) -> bool:
+        return any(connection.match_id == match_id for connection in self.connections)
+
     async def load(self, matches: Iterable[Match]) -> None:
         """Take the whole board from the store (start-up, or a resync after the bus may have
         lost messages), pushing only what differs from what the sockets already have."""
         fresh = list(matches)
         same_matches = [m.id for m in fresh] == list(self.rows)
         changed = [m for m in fresh if m.id not in self.rows or self.rows[m.id].match != m]
+        rendered = {m.id: await self.renderer.render(m) for m in changed}
+        timelines = {m.id: await self.timeline(m) for m in changed if self.watched(m.id)}
+        # No awaits from here on: the rows and what the sockets get change together.
         for match in changed:
-            self.rows[match.id] = await self.renderer.render(match)
+            known = self.rows.get(match.id)
+            if known is not None and known.match.version > match.version:
+                continue  # a newer version arrived while rendering
+            self.rows[match.id] = rendered[match.id]
             self._clocks[match.id] = clock_label(match, datetime.now(UTC))
         if not same_matches:
             self.rows = {m.id: self.rows[m.id] for m in fresh}
+            self._timelines = {k: v for k, v in self._timelines.items() if k in self.rows}
         if not changed and same_matches:
             return
         self._snapshots.clear()
-        if same_matches:
-            for match in changed:
-                self._fan_out(match.id, self.rows[match.id])
-        else:
+        if not same_matches:
             for connection in self.connections:
-                connection.push(BOARD_KEY, self.snapshot(connection.role))
+                if connection.match_id is None:
+                    connection.push(BOARD_KEY, self.snapshot(connection.role))
+        for match in changed:
+            if self.rows[match.id].match.version == match.version:
+                self._fan_out(match.id, self.rows[match.id], timelines.get(match.id), boards=same_matches)
 
     async def apply(self, match: Match, changed: Side | None = None) -> bool:
         """Take a newer state of a match and push it; older or repeated versions are ignored."""
-        known = self.rows.get(match.id)
-        if known is not None and match.version <= known.match.version:
+        if not self._is_newer(match):
             return False
+        rendered = await self.renderer.render(match, changed)
+        timeline = await self.timeline(match) if self.watched(match.id) else None
+        if not self._is_newer(match):
+            return False  # a newer version arrived while rendering
+        known = self.rows.get(match.id)
         if known is not None and match.version > known.match.version + 1:
             log.info("hub: match %s jumped from v%d to v%d", match.id, known.match.version, match.version)
-        rendered = await self.renderer.render(match, changed)
         self.rows[match.id] = rendered
         self._clocks[match.id] = clock_label(match, datetime.now(UTC))
         self._snapshots.clear()
         if known is None:
             for connection in self.connections:
-                connection.push(BOARD_KEY, self.snapshot(connection.role))
+                if connection.match_id is None:
+                    connection.push(BOARD_KEY, self.snapshot(connection.role))
         else:
-            self._fan_out(match.id, rendered)
+            self._fan_out(match.id, rendered, timeline)
         return True
 
-    async def tick(self) -> None:
+    async def tick(self, now: datetime | None = None) -> None:
         """Re-render the rows whose clock label moved on, once for all viewers."""
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         for match_id, rendered in list(self.rows.items()):
             label = clock_label(rendered.match, now)
             if label == self._clocks.get(match_id):
                 continue
+            fresh = await self.renderer.render(rendered.match, now=now)
+            if self.rows.get(match_id) is not rendered:
+                continue  # the match changed while rendering, and that push carried the clock
             self._clocks[match_id] = label
-            fresh = await self.renderer.render(rendered.match)
             self.rows[match_id] = fresh
             self._snapshots.clear()
             self._fan_out(match_id, fresh)
 
-    def _fan_out(self, match_id: str, rendered: RenderedRow) -> None:
-        key = f"row:{match_id}"
+    def _is_newer(self, match: Match) -> bool:
+        known = self.rows.get(match.id)
+        return known is None or match.version > known.match.version
+
+    def _fan_out(
+        self, match_id: str, rendered: RenderedRow, timeline: RenderedTimeline | None = None, boards: bool = True
+    ) -> None:
+        row_key, timeline_key = f"row:{match_id}", f"timeline:{match_id}"
         pushes = {role: rendered.pushes[role] for role in ROLES}
         for connection in self.connections:
-            connection.push(key, pushes[connection.role])
+            if connection.match_id is None:
+                if boards:
+                    connection.push(row_key, pushes[connection.role])
+            elif connection.match_id == match_id:
+                connection.push(row_key, pushes[connection.role])
+                if timeline is not None:
+                    connection.push(timeline_key, timeline.pushes[connection.role])

@@ -28,6 +28,12 @@ IN_PLAY: frozenset[Status] = frozenset({"first_half", "second_half"})
 HALF_MINUTES = 45
 MAX_ADDED_MINUTES = 30
 MAX_NAME_LENGTH = 40
+STATUS_LABELS: dict[EventKind, str] = {
+    "kick_off": "Kick-off",
+    "half_time": "Half-time",
+    "second_half": "Second half",
+    "full_time": "Full-time",
+}
 
 
 class RuleViolation(ValueError):
@@ -59,14 +65,19 @@ class Event:
 
 @dataclass(frozen=True)
 class Incident:
-    """A goal or a card as it stands in the match after replay."""
+    """An event still standing after replay: a goal or a card (with side and minute), or a
+    status change (its minute is when a half ended; none for a half starting)."""
 
     kind: EventKind
-    side: Side
+    side: Side | None
     player: str | None
-    minute: Minute
+    minute: Minute | None
     penalty: bool = False
     own_goal: bool = False
+
+    @property
+    def is_status_change(self) -> bool:
+        return self.kind in STATUS_CHANGES
 
 
 @dataclass(frozen=True)
@@ -99,8 +110,31 @@ class Match:
     def red_cards(self, side: Side) -> tuple[Incident, ...]:
         return tuple(i for i in self.incidents if i.kind == "red_card" and i.side == side)
 
+    @property
+    def last_incident(self) -> Incident | None:
+        """What an undo would cancel."""
+        return self.incidents[-1] if self.incidents else None
 
-def clean_name(raw: object, what: str = "player name") -> str | None:
+    @property
+    def next_status_change(self) -> EventKind | None:
+        return next((kind for kind, (before, _) in STATUS_CHANGES.items() if before == self.status), None)
+
+    def summary(self, incident: Incident) -> str:
+        """One line of plain text for an incident, e.g. "Goal, Arsenal: Walcott 45+2' (pen)"."""
+        if incident.is_status_change or incident.side is None:
+            return STATUS_LABELS.get(incident.kind, incident.kind)
+        what = {"goal": "Goal", "yellow_card": "Yellow card", "red_card": "Red card"}.get(incident.kind, incident.kind)
+        who = f"{incident.player} " if incident.player else ""
+        flags = " (pen)" if incident.penalty else " (og)" if incident.own_goal else ""
+        return f"{what}, {self.team(incident.side)}: {who}{incident.minute}{flags}"
+
+    def sent_off(self, side: Side, player: str) -> str | None:
+        """The name as recorded on the red card, if this side's player has been sent off."""
+        wanted = player.casefold()
+        return next((card.player for card in self.red_cards(side) if (card.player or "").casefold() == wanted), None)
+
+
+def clean_name(raw: object, what: str = "player name", limit: int = MAX_NAME_LENGTH) -> str | None:
     """Trim a free-text name; blank means 'not given'. Refuses control characters and overlong names."""
     if raw is None:
         return None
@@ -111,20 +145,21 @@ def clean_name(raw: object, what: str = "player name") -> str | None:
         return None
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         raise RuleViolation(f"The {what} contains control characters.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise RuleViolation(f"The {what} is longer than {MAX_NAME_LENGTH} characters.")
+    if len(name) > limit:
+        raise RuleViolation(f"The {what} is longer than {limit} characters.")
     return name
 
 
 def current_minute(match: Match, now: datetime) -> Minute | None:
-    """The running clock of a half in play, None when the ball is not rolling."""
+    """The running clock of a half in play, None when the ball is not rolling. It stops at the
+    most added time the rules accept, so a half nobody ends still takes events."""
     if not match.in_play or match.period_started_at is None:
         return None
     elapsed = max(0, int((now - match.period_started_at).total_seconds() // 60))
     offset = 0 if match.status == "first_half" else HALF_MINUTES
     minute = offset + elapsed + 1
     end = offset + HALF_MINUTES
-    return Minute(end, minute - end) if minute > end else Minute(minute)
+    return Minute(end, min(minute - end, MAX_ADDED_MINUTES)) if minute > end else Minute(minute)
 
 
 def clock_label(match: Match, now: datetime) -> str:
@@ -154,28 +189,40 @@ def apply(match: Match, event: Event) -> Match:
         before, after = STATUS_CHANGES[event.kind]
         if match.status != before:
             raise RuleViolation(
-                f"Cannot record {event.kind.replace('_', ' ')} while the match is {describe(match.status)}."
+                f"Cannot record {STATUS_LABELS[event.kind].lower()} while the match is {describe(match.status)}."
             )
+        ended = None
+        if before in IN_PLAY:
+            ended = event.minute or current_minute(match, event.at)
+            if ended is not None:
+                check_minute(match, ended)
+        marker = Incident(event.kind, None, None, ended)
         started = event.at if after in IN_PLAY else None
-        return replace(bumped, status=after, period_started_at=started)
+        return replace(bumped, status=after, period_started_at=started, incidents=(*match.incidents, marker))
+    if event.kind not in ("goal", "yellow_card", "red_card"):
+        raise RuleViolation(f"Unknown event {event.kind!r}.")
     if not match.in_play:
         raise RuleViolation(f"The match is {describe(match.status)}: goals and cards need the ball in play.")
     if event.side not in SIDES:
         raise RuleViolation("The side must be home or away.")
+    if event.kind != "goal" and (event.penalty or event.own_goal):
+        raise RuleViolation("Only a goal can be a penalty or an own goal.")
+    if event.penalty and event.own_goal:
+        raise RuleViolation("A goal cannot be both a penalty and an own goal.")
+    player = clean_name(event.player)
+    sent_off = match.sent_off(event.side, player) if player is not None else None
+    if sent_off is not None:
+        raise RuleViolation(f"{sent_off} has already been sent off.")
     minute = event.minute or current_minute(match, event.at)
     assert minute is not None
     check_minute(match, minute)
-    incident = Incident(event.kind, event.side, event.player, minute, event.penalty, event.own_goal)
+    incident = Incident(event.kind, event.side, player, minute, event.penalty, event.own_goal)
     incidents = (*match.incidents, incident)
     if event.kind == "goal":
-        if event.penalty and event.own_goal:
-            raise RuleViolation("A goal cannot be both a penalty and an own goal.")
         if event.side == "home":
             return replace(bumped, home_score=match.home_score + 1, incidents=incidents)
         return replace(bumped, away_score=match.away_score + 1, incidents=incidents)
-    if event.kind in ("yellow_card", "red_card"):
-        return replace(bumped, incidents=incidents)
-    raise RuleViolation(f"Unknown event {event.kind!r}.")
+    return replace(bumped, incidents=incidents)
 
 
 def replay(fixture: Match, events: Iterable[Event]) -> Match:

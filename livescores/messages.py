@@ -13,6 +13,7 @@ from .matches import EVENT_KINDS, SIDES, Event, EventKind, Minute, RuleViolation
 MATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 TRUE_WORDS = frozenset({"on", "true", "1", "yes"})
 FALSE_WORDS = frozenset({"", "off", "false", "0", "no"})
+MINUTE_TEXT = re.compile(r"\s*(\d{1,3})\s*\+\s*(\d{1,2})\s*'?\s*")
 
 
 class InvalidMessage(ValueError):
@@ -89,6 +90,18 @@ def _whole_number(data: dict[str, Any], key: str, low: int, high: int) -> int | 
 
 
 def _minute(data: dict[str, Any]) -> Minute | None:
+    """A minute as a number, or as typed on a scoreboard ("45+2", "90+3'"), optionally with
+    `added` beside it; blank means the match clock's minute."""
+    raw = data.get("minute")
+    if isinstance(raw, str) and "+" in raw:
+        found = MINUTE_TEXT.fullmatch(raw)
+        if found is None:
+            raise InvalidMessage("The minute must look like 37 or 45+2.")
+        if data.get("added") not in (None, ""):
+            raise InvalidMessage("Give added time either as 45+2 or in its own field, not both.")
+        data = {"minute": found.group(1), "added": found.group(2)}
+    elif isinstance(raw, str):
+        data = {**data, "minute": raw.strip().rstrip("'").strip()}
     base = _whole_number(data, "minute", 1, 120)
     added = _whole_number(data, "added", 0, 30)
     if base is None:

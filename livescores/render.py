@@ -1,7 +1,8 @@
 """Turning matches into the HTML the page and every push share.
 
-One partial (`_match_row.html`) renders a row wherever a row appears; pushes wrap it in an
-`<hx-partial>` so htmx swaps it out of band, whatever else the same message carries.
+One partial (`_match_row.html`) renders a row wherever a row appears, and one
+(`_match_timeline.html`) a match's timeline; pushes wrap them in an `<hx-partial>` so htmx
+swaps them out of band, whatever else the same message carries.
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ def row_id(match_id: str) -> str:
     return f"match-{match_id}"
 
 
+def timeline_id(match_id: str) -> str:
+    return f"timeline-{match_id}"
+
+
+def utc_text(when: datetime, style: str = "long") -> str:
+    """The server's rendering of a kick-off time, in UTC; a page script shows it in the viewer's zone."""
+    when = when.astimezone(UTC)
+    return when.strftime("%a %H:%M UTC" if style == "short" else "%a %d %b %Y, %H:%M UTC")
+
+
 def partial(target_id: str, html: str, swap: str = "outerHTML") -> str:
     return f'<hx-partial hx-target="#{target_id}" hx-swap="{swap}">{html}</hx-partial>'
 
@@ -42,9 +53,20 @@ class RenderedRow:
     pushes: dict[Role, str]
 
 
+@dataclass(frozen=True)
+class RenderedTimeline:
+    """A match's timeline (with the scorer's controls for scorers) rendered once per version."""
+
+    match: Match
+    html: dict[Role, str]
+    pushes: dict[Role, str]
+
+
 class Renderer:
     def __init__(self, env: Environment) -> None:
+        env.filters["utc_text"] = utc_text
         self._row: Template = env.get_template("_match_row.html")
+        self._timeline: Template = env.get_template("_match_timeline.html")
 
     async def row(self, match: Match, role: Role, changed: Side | None = None, now: datetime | None = None) -> str:
         html = await self._row.render_async(
@@ -52,8 +74,15 @@ class Renderer:
         )
         return html.strip()
 
-    async def render(self, match: Match, changed: Side | None = None) -> RenderedRow:
-        now = datetime.now(UTC)
+    async def timeline(self, match: Match) -> RenderedTimeline:
+        html = {
+            role: (await self._timeline.render_async(match=match, scorer=role == "scorer")).strip() for role in ROLES
+        }
+        pushes = {role: partial(timeline_id(match.id), html[role]) for role in ROLES}
+        return RenderedTimeline(match, html, pushes)
+
+    async def render(self, match: Match, changed: Side | None = None, now: datetime | None = None) -> RenderedRow:
+        now = now or datetime.now(UTC)
         rows = {role: await self.row(match, role, None, now) for role in ROLES}
         if changed is None:
             pushes = {role: partial(row_id(match.id), rows[role]) for role in ROLES}

@@ -42,6 +42,8 @@ class Scoreboard:
             asyncio.create_task(self._follow_bus(), name="bus-listener"),
             asyncio.create_task(self._run_clock(), name="match-clock"),
         ]
+        if self.bus.name == "memory" and self.config.store_poll_seconds > 0:
+            self._tasks.append(asyncio.create_task(self._watch_store(), name="store-watcher"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -55,14 +57,23 @@ class Scoreboard:
         """Store an event, then show it; raises RuleViolation (nothing changed) when refused."""
         event = command.event(datetime.now(UTC), recorded_by)
         match, _ = await self.store.record(command.match_id, event, command.expected_version)
-        changed: Side | None = command.side if command.kind == "goal" else None
+        await self._show(match, command.side if command.kind == "goal" else None)
+        log.info("event: %s %s v%d by %s", command.kind, match.id, match.version, recorded_by or "-")
+        return match
+
+    async def add_fixtures(self, fixtures: list[tuple[str, Match]]) -> list[Match]:
+        """Store new fixtures (skipping keys already there, all or nothing), then show them."""
+        added = await self.store.add_fixtures(fixtures)
+        for match in added:
+            await self._show(match, None)
+        return added
+
+    async def _show(self, match: Match, changed: Side | None) -> None:
         await self.hub.apply(match, changed)
         try:
             await self.bus.publish(json.dumps({"match": match_to_dict(match), "changed": changed}))
         except Exception as error:  # the goal is stored; other workers resync later
             log.warning("bus: could not publish v%d of %s: %s", match.version, match.id, error)
-        log.info("event: %s %s v%d by %s", command.kind, match.id, match.version, recorded_by or "-")
-        return match
 
     async def _follow_bus(self) -> None:
         async for message in self.bus.listen():
@@ -76,6 +87,20 @@ class Scoreboard:
                 raise
             except Exception:
                 log.exception("bus: could not handle a message")
+
+    async def _watch_store(self) -> None:
+        """With the in-process bus, other processes (`livescores fixtures load`, `livescores
+        simulate`) cannot reach this one; a cheap look at the store shows when they wrote."""
+        seen = await self.store.change_marker()
+        while True:
+            await asyncio.sleep(self.config.store_poll_seconds)
+            try:
+                marker = await self.store.change_marker()
+                if marker != seen:
+                    seen = marker
+                    await self.hub.load(await self.store.all_matches())
+            except Exception:
+                log.exception("store watcher: could not reload the board")
 
     async def _run_clock(self) -> None:
         while True:

@@ -12,7 +12,7 @@ from quart import Blueprint, abort, websocket
 from .auth import current_role, current_scorer, websocket_origin_allowed
 from .hub import Connection, SlowConsumer
 from .matches import Match, RuleViolation
-from .messages import InvalidMessage, MessageTooLarge, parse_command
+from .messages import MATCH_ID, InvalidMessage, MessageTooLarge, parse_command
 from .render import feedback
 from .services import services
 
@@ -58,13 +58,17 @@ async def live() -> None:
         log.info("socket: refused origin %r", websocket.headers.get("Origin"))
         abort(403)  # before accept, so the handshake itself fails with HTTP 403
     hub = app_services.hub
+    # `?match=<id>`: the socket of a match's detail page, which gets that match's row and timeline.
+    match_id = websocket.args.get("match") or None
+    if match_id is not None and (not MATCH_ID.match(match_id) or match_id not in hub.rows):
+        abort(404)
     if hub.is_full():
         await websocket.accept()
         await websocket.close(TRY_AGAIN_LATER, "server busy")
         return
-    connection = Connection(current_role(), websocket.send, app_services.config.outbox_timeout_seconds)
+    connection = Connection(current_role(), websocket.send, app_services.config.outbox_timeout_seconds, match_id)
     await websocket.accept()
-    hub.attach(connection)
+    await hub.attach(connection)
     log.info("socket: open as %s (%d open)", connection.role, len(hub.connections))
     sender = asyncio.create_task(connection.run())
     receiver = asyncio.create_task(_receive(connection))
@@ -122,4 +126,5 @@ async def _receive(connection: Connection) -> None:
 
 
 def describe(match: Match, kind: str) -> str:
-    return f"Recorded {kind.replace('_', ' ')}: {match.home} {match.home_score}–{match.away_score} {match.away}"
+    what = "Undid the last event" if kind == "undo" else f"Recorded {kind.replace('_', ' ')}"
+    return f"{what}: {match.home} {match.home_score}–{match.away_score} {match.away}"

@@ -138,6 +138,19 @@ class Store:
             row = (await conn.execute(select(matches_table).where(matches_table.c.id == match_id))).first()
             return _match_from_row(row._mapping) if row else None
 
+    async def change_marker(self) -> tuple[int, int]:
+        """Moves whenever any event or match is added: the newest event id and the match count."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        select(func.coalesce(func.max(events_table.c.id), 0)).scalar_subquery(),
+                        select(func.count()).select_from(matches_table).scalar_subquery(),
+                    )
+                )
+            ).one()
+            return int(row[0]), int(row[1])
+
     async def events(self, match_id: str) -> list[Event]:
         async with self.engine.connect() as conn:
             return await _load_log(conn, match_id)
@@ -337,7 +350,8 @@ def match_from_dict(data: dict[str, Any]) -> Match:
 
 
 def _incident_from_json(data: dict[str, Any]) -> Incident:
-    return Incident(**{**data, "minute": Minute(**data["minute"])})
+    minute = data.get("minute")
+    return Incident(**{**data, "minute": Minute(**minute) if minute else None})
 
 
 def _match_from_row(row: Any) -> Match:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, redirect, render_template, request, url_for
+from quart import Blueprint, Response, abort, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 from quart_auth import logout_user
 
@@ -26,6 +26,24 @@ async def board() -> str:
     role = current_role()
     rows = [rendered.rows[role] for rendered in services().hub.rows.values()]
     return await render_template("index.html", rows=rows, scorer=current_scorer())
+
+
+@blueprint.get("/matches/<match_id>")
+async def match_detail(match_id: str) -> str:
+    """One match with its timeline: a page a viewer can share, live over `/ws?match=<id>`."""
+    hub = services().hub
+    rendered = hub.rows.get(match_id)
+    if rendered is None:
+        abort(404)
+    role = current_role()
+    timeline = await hub.timeline(rendered.match)
+    return await render_template(
+        "match.html",
+        match=rendered.match,
+        row=rendered.rows[role],
+        timeline=timeline.html[role],
+        scorer=current_scorer(),
+    )
 
 
 @blueprint.get("/signin")

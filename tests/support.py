@@ -30,8 +30,8 @@ def csrf_from(html: str) -> str:
 
 
 @asynccontextmanager
-async def socket(client: Client) -> AsyncIterator[WebSocket]:
-    async with client.websocket("/ws", headers={"Origin": ORIGIN}) as ws:
+async def socket(client: Client, path: str = "/ws") -> AsyncIterator[WebSocket]:
+    async with client.websocket(path, headers={"Origin": ORIGIN}) as ws:
         yield ws  # type: ignore[misc]
 
 

@@ -1,0 +1,23 @@
+// Kick-off times in the viewer's own timezone. The server writes each as <time datetime="…UTC…">
+// with UTC text (right, if less friendly, without JavaScript); only the browser knows the viewer's
+// zone, so this rewrites the text with Intl, also in rows and timelines that arrive later.
+(() => {
+  const formats = {
+    short: new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" }),
+    long: new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" }),
+  };
+  const localise = () => {
+    for (const element of document.querySelectorAll("time[data-local]:not([data-shown])")) {
+      const when = new Date(element.dateTime);
+      element.dataset.shown = "";
+      if (!Number.isNaN(when.getTime())) {
+        element.title = element.textContent;
+        element.textContent = (formats[element.dataset.local] || formats.long).format(when);
+      }
+    }
+  };
+  document.addEventListener("DOMContentLoaded", () => {
+    localise();
+    new MutationObserver(localise).observe(document.body, { childList: true, subtree: true });
+  });
+})();
