@@ -9,7 +9,7 @@ from pathlib import Path
 
 from quart import Quart, Response
 
-from . import socket, views
+from . import feeds, socket, views
 from .auth import init_auth
 from .bus import open_bus
 from .config import Config
@@ -32,6 +32,7 @@ def create_app(config: Config | None = None) -> Quart:
     init_auth(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(socket.blueprint)
+    app.register_blueprint(feeds.blueprint)
     if config.trust_proxy_headers:
         app.asgi_app = behind_proxy(app.asgi_app)  # type: ignore[method-assign]
 

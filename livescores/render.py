@@ -7,18 +7,21 @@ swaps them out of band, whatever else the same message carries.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from jinja2 import Environment, Template
 from markupsafe import escape
 
 from .matches import Match, Side, clock_label
 
-Role = Literal["viewer", "scorer"]
-ROLES: tuple[Role, ...] = ("viewer", "scorer")
+# "feed" is the JSON change stream for integrations (`/api/stream`), rendered beside the pages.
+Role = Literal["viewer", "scorer", "feed"]
+PAGE_ROLES: tuple[Role, ...] = ("viewer", "scorer")
+ROLES: tuple[Role, ...] = (*PAGE_ROLES, "feed")
 
 
 def row_id(match_id: str) -> str:
@@ -76,21 +79,60 @@ class Renderer:
 
     async def timeline(self, match: Match) -> RenderedTimeline:
         html = {
-            role: (await self._timeline.render_async(match=match, scorer=role == "scorer")).strip() for role in ROLES
+            role: (await self._timeline.render_async(match=match, scorer=role == "scorer")).strip()
+            for role in PAGE_ROLES
         }
-        pushes = {role: partial(timeline_id(match.id), html[role]) for role in ROLES}
+        pushes = {role: partial(timeline_id(match.id), html[role]) for role in PAGE_ROLES}
         return RenderedTimeline(match, html, pushes)
 
     async def render(self, match: Match, changed: Side | None = None, now: datetime | None = None) -> RenderedRow:
         now = now or datetime.now(UTC)
-        rows = {role: await self.row(match, role, None, now) for role in ROLES}
+        rows = {role: await self.row(match, role, None, now) for role in PAGE_ROLES}
         if changed is None:
-            pushes = {role: partial(row_id(match.id), rows[role]) for role in ROLES}
+            pushes = {role: partial(row_id(match.id), rows[role]) for role in PAGE_ROLES}
         else:
-            pushes = {role: partial(row_id(match.id), await self.row(match, role, changed, now)) for role in ROLES}
+            pushes = {role: partial(row_id(match.id), await self.row(match, role, changed, now)) for role in PAGE_ROLES}
+        rows["feed"] = json.dumps(match_json(match, now), separators=(",", ":"))
+        pushes["feed"] = sse_event(rows["feed"], "match")
         return RenderedRow(match, rows, pushes)
 
 
 def board_snapshot(rows: Iterable[RenderedRow], role: Role) -> str:
     """The whole board as one swap, so a reconnecting page also learns of added matches."""
+    if role == "feed":
+        return sse_event("[" + ",".join(row.rows["feed"] for row in rows) + "]", "snapshot")
     return partial("board", "".join(row.rows[role] for row in rows), swap="innerHTML")
+
+
+def sse_event(data: str, event: str | None = None) -> str:
+    """One Server-Sent Event; every line of `data` gets its own `data:` field."""
+    lines = [f"event: {event}"] if event else []
+    lines += [f"data: {line}" for line in data.split("\n")]
+    return "\n".join(lines) + "\n\n"
+
+
+def match_json(match: Match, now: datetime) -> dict[str, Any]:
+    """A match as the JSON API and the change stream show it (schema: `/api/openapi.json`)."""
+    return {
+        "id": match.id,
+        "home": match.home,
+        "away": match.away,
+        "competition": match.competition,
+        "kickoff": match.kickoff.isoformat() if match.kickoff else None,
+        "status": match.status,
+        "clock": clock_label(match, now),
+        "home_score": match.home_score,
+        "away_score": match.away_score,
+        "version": match.version,
+        "incidents": [
+            {
+                "kind": incident.kind,
+                "side": incident.side,
+                "player": incident.player,
+                "minute": str(incident.minute) if incident.minute else None,
+                "penalty": incident.penalty,
+                "own_goal": incident.own_goal,
+            }
+            for incident in match.incidents
+        ],
+    }

@@ -1,0 +1,113 @@
+"""Read-only feeds beside the WebSocket: the JSON API, its change stream, and the page's
+Server-Sent Events fallback for networks that block WebSockets.
+
+Both streams are hub connections like a socket: they get the snapshot on connect and then
+the same pushes, through the same coalescing outbox, so they cannot drift from the board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from quart import Blueprint, Response, abort, request
+
+from .hub import Connection
+from .messages import MATCH_ID
+from .openapi import OPENAPI
+from .render import Role, match_json, sse_event
+from .services import services
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("feeds", __name__)
+
+KEEPALIVE_SECONDS = 15.0
+STREAM_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+@blueprint.get("/api/openapi.json")
+async def api_schema() -> dict[str, Any]:
+    return OPENAPI
+
+
+@blueprint.get("/api/matches")
+async def api_matches() -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {"matches": [match_json(match, now) for match in services().hub.matches]}
+
+
+@blueprint.get("/api/matches/<match_id>")
+async def api_match(match_id: str) -> dict[str, Any]:
+    app_services = services()
+    rendered = app_services.hub.rows.get(match_id)
+    if rendered is None:
+        abort(404)
+    log_entries = await app_services.store.events(match_id)
+    return {
+        "match": match_json(rendered.match, datetime.now(UTC)),
+        "log": [
+            {
+                "version": version,
+                "kind": event.kind,
+                "at": event.at.isoformat(),
+                "side": event.side,
+                "player": event.player,
+                "minute": str(event.minute) if event.minute else None,
+                "penalty": event.penalty,
+                "own_goal": event.own_goal,
+            }
+            for version, event in enumerate(log_entries, start=1)
+        ],
+    }
+
+
+@blueprint.get("/api/stream")
+async def api_stream() -> Response:
+    """Every change as a JSON `match` event, after a `snapshot` event with the whole board."""
+    return await _stream("feed", None)
+
+
+@blueprint.get("/sse")
+async def page_stream() -> Response:
+    """The page's fragments as unnamed events, which htmx's hx-sse extension swaps like /ws's."""
+    match_id = request.args.get("match") or None
+    if match_id is not None and (not MATCH_ID.match(match_id) or match_id not in services().hub.rows):
+        abort(404)
+    return await _stream("viewer", match_id, html=True)
+
+
+async def _stream(role: Role, match_id: str | None, html: bool = False) -> Response:
+    app_services = services()
+    hub = app_services.hub
+    if hub.is_full():
+        abort(503)
+    # One message waits at most; while it does, the outbox coalesces newer pushes behind it.
+    pending: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
+    connection = Connection(role, pending.put, app_services.config.outbox_timeout_seconds, match_id)
+
+    async def events() -> AsyncIterator[bytes]:
+        await hub.attach(connection)
+        sender = asyncio.create_task(connection.run())
+        log.info("stream: open as %s (%d open)", role, len(hub.connections))
+        try:
+            yield b"retry: 2000\n\n"
+            while not sender.done():
+                try:
+                    async with asyncio.timeout(KEEPALIVE_SECONDS):
+                        message = await pending.get()
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                yield (sse_event(message) if html else message).encode()
+        finally:
+            hub.detach(connection)
+            sender.cancel()
+            await asyncio.wait({sender})
+            log.info("stream: closed (%d open)", len(hub.connections))
+
+    response = Response(events(), headers=STREAM_HEADERS)
+    response.timeout = None
+    return response
