@@ -1,0 +1,102 @@
+"""Writing one encoded WebSocket frame straight to many sockets, when the server allows it.
+
+A broadcast through ASGI costs a chain of coroutines per socket. Server-to-client frames are
+unmasked, so without compression the bytes of a message are the same for every socket: they
+can be encoded once and written to each socket's transport, as `websockets.broadcast()` does.
+
+Under Hypercorn (HTTP/1.1, asyncio worker) the socket's transport is reachable from the ASGI
+`send` callable; this module finds it, checking every step, and reports None wherever the
+layout is not the one it knows (another server, HTTP/2, another Hypercorn version), in which
+case the caller keeps using ASGI `send`. It also declines permessage-deflate for the sockets
+it can write to: the app's fragments are a few hundred bytes, and each socket's zlib state
+would cost more than 100 KB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from importlib import metadata
+from typing import Any
+
+# The Hypercorn releases whose internals this module was written and tested against.
+KNOWN_HYPERCORN = ("0.17.", "0.18.")
+WRITE_BUFFER_LIMIT = 256 * 1024  # beyond this a socket is slow: it goes through its outbox instead
+
+SEND_KEY = "livescores.asgi_send"
+
+try:  # another ASGI server without Hypercorn installed still works, through ASGI send
+    from hypercorn.asyncio.tcp_server import TCPServer
+    from hypercorn.protocol.h11 import H11Protocol
+    from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
+
+    HYPERCORN_VERSION: str | None = metadata.version("hypercorn")
+except ImportError:  # pragma: no cover
+    HYPERCORN_VERSION = None
+
+
+def keep_asgi_send(asgi_app: Any) -> Any:
+    """ASGI middleware that leaves a WebSocket's own `send` in its scope for DirectWriter.find."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            scope = {**scope, SEND_KEY: send}
+        await asgi_app(scope, receive, send)
+
+    return app
+
+
+def text_frame(message: str) -> bytes:
+    """An unmasked, uncompressed, final text frame (RFC 6455, section 5.2)."""
+    payload = message.encode()
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x81, length)
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, length)
+    return header + payload
+
+
+class DirectWriter:
+    """The transport under one Hypercorn WebSocket stream, written to only while it is open."""
+
+    def __init__(self, stream: Any, transport: asyncio.WriteTransport) -> None:
+        self._stream = stream
+        self._transport = transport
+
+    @classmethod
+    def find(cls, asgi_send: Any) -> DirectWriter | None:
+        """Before accept: the writer for this socket, or None to use ASGI `send` throughout."""
+        if HYPERCORN_VERSION is None or not HYPERCORN_VERSION.startswith(KNOWN_HYPERCORN):
+            return None
+        stream = getattr(asgi_send, "__self__", None)
+        if not isinstance(stream, WSStream) or stream.state != ASGIWebsocketState.HANDSHAKE:
+            return None
+        protocol = getattr(stream.send, "__self__", None)
+        if not isinstance(protocol, H11Protocol):
+            return None  # HTTP/2 multiplexes streams on one connection
+        server = getattr(protocol.send, "__self__", None)
+        if not isinstance(server, TCPServer):
+            return None  # e.g. the trio worker
+        transport = getattr(getattr(server, "writer", None), "transport", None)
+        if not isinstance(transport, asyncio.WriteTransport) or transport.get_extra_info("sslcontext"):
+            return None
+        # Decline compression: the frames written here must be the plain ones.
+        stream.handshake.extensions = None
+        return cls(stream, transport)
+
+    def write(self, frame: bytes) -> bool:
+        """Write a whole frame now, or return False and leave it to the ASGI path."""
+        stream = self._stream
+        if (
+            stream.closed
+            or stream.state != ASGIWebsocketState.CONNECTED
+            or stream.connection.extensions
+            or self._transport.is_closing()
+            or self._transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT
+        ):
+            return False
+        self._transport.write(frame)
+        return True
