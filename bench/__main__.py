@@ -68,7 +68,7 @@ async def one_server(name: str, work: Path, options: Options, mode: str, board: 
             return await writes(server, options)
         if mode == "slow":
             plain = await broadcast(server, replace(options, slow=False))
-            stalled = await broadcast(server, replace(options, slow=True))
+            stalled = await broadcast(server, replace(options, slow=True, target=1))
             return {"without_slow_viewer": plain, "with_slow_viewer": stalled}
         return await broadcast(server, options)
     except Exception as error:

@@ -4,9 +4,11 @@ without a slow consumer), and write throughput."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 import statistics
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,7 @@ class Options:
     writer_rate: float = 9.0
     write_seconds: float = 10.0
     py_spy: Path | None = None
+    target: int = 0
 
 
 def _median(values: list[float]) -> float | None:
@@ -60,7 +63,8 @@ def _merge_goals(reports: list[dict[str, Any]]) -> dict[str, dict[int, list[Any]
 def _start_profile(server: Server, target: Path, seconds: float) -> subprocess.Popen[bytes]:
     fmt = "flamegraph" if target.suffix == ".svg" else "raw"
     target.parent.mkdir(parents=True, exist_ok=True)
-    command = ["py-spy", "record", "--pid", str(server.pid), "--rate", "200", "--nonblocking"]
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [py_spy, "record", "--pid", str(server.pid), "--rate", "200", "--nonblocking"]
     command += ["--duration", str(max(1, round(seconds))), "--format", fmt, "--output", str(target)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -90,7 +94,8 @@ async def _connect_viewers(server: Server, options: Options) -> tuple[ViewerProc
 async def broadcast(server: Server, options: Options) -> dict[str, Any]:
     """Connect the viewers, then send goals from one scorer socket and time every arrival."""
     scorer = (await open_scorers(server, scorer_cookie(server), 1))[0]
-    target = scorer.match_ids[0]
+    # Node's snapshot is static, so a second run on the same server scores on another match.
+    target = scorer.match_ids[options.target]
     first = 1 + scorer.home_scores.get(target, 0)
     await asyncio.sleep(0.5)
     rss_before = server.rss_kib()
@@ -105,7 +110,7 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
 
         slow = await open_slow_viewer(server) if options.slow else None
         if options.fill:
-            await _fill(server, scorer.match_ids[1:], options.fill)
+            await _fill(server, [m for m in scorer.match_ids[2:] if m != target], options.fill)
         if options.slow or options.fill:
             await asyncio.sleep(1.0)
 
@@ -118,7 +123,7 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
         for _ in range(options.goals):
             sent.append(await scorer.goal(target))
             await asyncio.sleep(max(0.0, sent[-1] + options.interval - time.monotonic()))
-        await _until_settled(viewers, target, first + len(sent) - 1)
+        await _until_settled(viewers, target, first, first + len(sent) - 1)
         wall = time.monotonic() - wall
         result["server_cpu_busy"] = round((server.cpu_seconds() - cpu_server) / wall, 2)
         result["client_cpu_busy"] = round((await viewers.cpu_seconds() - cpu_clients) / wall, 2)
@@ -138,18 +143,18 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
     return result
 
 
-async def _until_settled(viewers: ViewerProcesses, target: str, last: int, limit: float = 60) -> None:
-    """Wait until every viewer shows the last goal, or until no more arrive for a while."""
+async def _until_settled(viewers: ViewerProcesses, target: str, first: int, last: int, limit: float = 90) -> None:
+    """Wait until every viewer shows the last goal, or until no arrival at all for 4 seconds."""
     await asyncio.sleep(SETTLE_SECONDS)
     previous = -1
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        reports = await viewers.ask(f"arrivals {target} {last} {last}")
-        arrived = sum(len(r["times"][str(last)]) for r in reports)
-        if arrived in (previous, sum(r["viewers"] for r in reports)):
+        reports = await viewers.ask(f"arrivals {target} {first} {last}")
+        arrived = sum(len(times) for r in reports for times in r["times"].values())
+        if arrived in (previous, sum(r["viewers"] for r in reports) * (last - first + 1)):
             return
         previous = arrived
-        await asyncio.sleep(SETTLE_SECONDS)
+        await asyncio.sleep(4.0)
 
 
 def _latencies(reports: list[dict[str, Any]], sent: list[float], first: int) -> dict[str, Any]:
