@@ -34,3 +34,10 @@ chromium:
 	  else \
 	    echo "The browser tests need Debian's chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'."; exit 1; \
 	  fi; }
+
+# Fan-out benchmark against the Node `ws` reference (see bench/README.md), e.g.
+# `make bench BENCH_ARGS="--viewers 1000 5000 10000"` or BENCH_ARGS="--mode writes".
+BENCH_ARGS ?= --viewers 1000
+bench: $(STAMP)
+	$(VENV)/bin/pip install --quiet -e '.[dev,bench]'
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)

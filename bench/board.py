@@ -1,0 +1,39 @@
+"""The reference server's content, rendered by the app's own templates so both servers send
+the same bytes: the board snapshot, and per match the pushed row after each home goal."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from livescores import create_app
+from livescores.config import Config
+from livescores.fixtures import demo_draw
+from livescores.matches import Incident, Match, Minute
+from livescores.render import Renderer, board_snapshot
+
+# The row shows the last three goals, so from the fourth on only the numbers change.
+EXACT_ROWS = 4
+SCORE_SLOT = "{{HOME}}"
+VERSION_SLOT = "{{VERSION}}"
+
+
+def _after_goals(match: Match, goals: int) -> Match:
+    incidents = tuple(Incident("goal", "home", None, Minute(10 + i, 0)) for i in range(goals))
+    return replace(match, home_score=goals, version=1 + goals, incidents=incidents)
+
+
+async def reference_board() -> dict[str, object]:
+    renderer = Renderer(create_app(Config(secret_key="bench")).jinja_env)
+    started = datetime.now(UTC) - timedelta(minutes=20)
+    matches = [replace(m, status="first_half", period_started_at=started, version=1) for m in demo_draw()]
+    rendered = [await renderer.render(m) for m in matches]
+    rows: dict[str, dict[str, object]] = {}
+    for match in matches:
+        exact = [(await renderer.render(_after_goals(match, n), "home")).pushes["viewer"] for n in range(EXACT_ROWS)]
+        marked = _after_goals(match, EXACT_ROWS)
+        marked = replace(marked, home_score=987654, version=876543)
+        template = (await renderer.render(marked, "home")).pushes["viewer"]
+        template = template.replace("987654", SCORE_SLOT).replace("876543", VERSION_SLOT)
+        rows[match.id] = {"exact": exact, "template": template}
+    return {"snapshot": board_snapshot(rendered, "viewer"), "rows": rows}

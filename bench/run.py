@@ -1,0 +1,283 @@
+"""The three measurements, each run against one server at a time: broadcast latency (with or
+without a slow consumer), and write throughput."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .clients import Scorer, ViewerProcesses, open_scorers, open_slow_viewer
+from .servers import Server, scorer_cookie
+
+SETTLE_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Options:
+    viewers: int
+    goals: int = 20
+    interval: float = 0.5
+    processes: int = 2
+    concurrency: int = 100
+    client_loop: str = "asyncio"
+    server_cpus: str | None = "0"
+    client_cpus: str | None = "1"
+    slow: bool = False
+    fill: int = 0
+    writers: int = 80
+    writer_rate: float = 9.0
+    write_seconds: float = 10.0
+    py_spy: Path | None = None
+    target: int = 0
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def _merge_goals(reports: list[dict[str, Any]]) -> dict[str, dict[int, list[Any]]]:
+    merged: dict[str, dict[int, list[Any]]] = {}
+    for report in reports:
+        for match_id, per_score in report["goals"].items():
+            into = merged.setdefault(match_id, {})
+            for score, (count, last, times) in per_score.items():
+                entry = into.setdefault(int(score), [0, 0.0, []])
+                entry[0] += count
+                entry[1] = max(entry[1], last)
+                entry[2].extend(times)
+    return merged
+
+
+def _start_profile(server: Server, target: Path, seconds: float) -> subprocess.Popen[bytes]:
+    fmt = "flamegraph" if target.suffix == ".svg" else "raw"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [py_spy, "record", "--pid", str(server.pid), "--rate", "200", "--nonblocking"]
+    command += ["--duration", str(max(1, round(seconds))), "--format", fmt, "--output", str(target)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+async def _connect_viewers(server: Server, options: Options) -> tuple[ViewerProcesses, dict[str, Any]]:
+    viewers = await ViewerProcesses.start(
+        server, options.viewers, options.processes, options.concurrency, options.client_cpus, options.client_loop
+    )
+    answers = await viewers.ask("connect")
+    started = min(a["started"] for a in answers)
+    done = max(a["done"] for a in answers)
+    connected = sum(a["connected"] for a in answers)
+    errors: dict[str, int] = {}
+    for answer in answers:
+        for reason, count in answer["errors"].items():
+            errors[reason] = errors.get(reason, 0) + count
+    return viewers, {
+        "connected": connected,
+        "failed": sum(a["failed"] for a in answers),
+        "connect_errors": errors,
+        "deflate_negotiated": sum(a["deflate"] for a in answers),
+        "connect_seconds": round(done - started, 3),
+        "connects_per_second": round(connected / (done - started)) if done > started else None,
+    }
+
+
+async def broadcast(server: Server, options: Options) -> dict[str, Any]:
+    """Connect the viewers, then send goals from one scorer socket and time every arrival."""
+    scorer = (await open_scorers(server, scorer_cookie(server), 1))[0]
+    # Node's snapshot is static, so a second run on the same server scores on another match.
+    target = scorer.match_ids[options.target]
+    first = 1 + scorer.home_scores.get(target, 0)
+    await asyncio.sleep(0.5)
+    rss_before = server.rss_kib()
+    viewers, result = await _connect_viewers(server, options)
+    try:
+        await asyncio.sleep(2.0)
+        rss_idle = server.rss_kib()
+        result["rss_before_mib"] = round(rss_before / 1024, 1)
+        result["rss_idle_mib"] = round(rss_idle / 1024, 1)
+        connected = result["connected"]
+        result["rss_per_socket_kib"] = round((rss_idle - rss_before) / connected, 1) if connected else None
+
+        slow = await open_slow_viewer(server) if options.slow else None
+        if options.fill:
+            await _fill(server, [m for m in scorer.match_ids[2:] if m != target], options.fill)
+        if options.slow or options.fill:
+            await asyncio.sleep(1.0)
+
+        profile = None
+        if options.py_spy is not None and server.name == "app":
+            profile = _start_profile(server, options.py_spy, options.goals * options.interval + 1)
+            await asyncio.sleep(1.0)
+        cpu_server, cpu_clients, wall = server.cpu_seconds(), await viewers.cpu_seconds(), time.monotonic()
+        sent: list[float] = []
+        for _ in range(options.goals):
+            sent.append(await scorer.goal(target))
+            await asyncio.sleep(max(0.0, sent[-1] + options.interval - time.monotonic()))
+        await _until_settled(viewers, target, first, first + len(sent) - 1)
+        wall = time.monotonic() - wall
+        result["server_cpu_busy"] = round((server.cpu_seconds() - cpu_server) / wall, 2)
+        result["client_cpu_busy"] = round((await viewers.cpu_seconds() - cpu_clients) / wall, 2)
+        if profile is not None:
+            _, err = profile.communicate(timeout=120)
+            result["profile"] = str(options.py_spy) if profile.returncode == 0 else err.decode()[-500:]
+
+        reports = await viewers.ask(f"arrivals {target} {first} {first + len(sent) - 1}")
+        result.update(_latencies(reports, sent, first))
+        result["rss_end_mib"] = round(server.rss_kib() / 1024, 1)
+        if slow is not None:
+            result["slow_viewer"] = await _release(slow)
+        result["server_sockets"] = server.health().get("sockets")
+    finally:
+        await viewers.close()
+        await scorer.close()
+    return result
+
+
+async def _until_settled(viewers: ViewerProcesses, target: str, first: int, last: int, limit: float = 90) -> None:
+    """Wait until every viewer shows the last goal, or until no arrival at all for 4 seconds."""
+    await asyncio.sleep(SETTLE_SECONDS)
+    previous = -1
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        reports = await viewers.ask(f"arrivals {target} {first} {last}")
+        arrived = sum(len(times) for r in reports for times in r["times"].values())
+        if arrived in (previous, sum(r["viewers"] for r in reports) * (last - first + 1)):
+            return
+        previous = arrived
+        await asyncio.sleep(4.0)
+
+
+def _latencies(reports: list[dict[str, Any]], sent: list[float], first: int) -> dict[str, Any]:
+    viewers = sum(r["viewers"] for r in reports)
+    last: list[float] = []
+    typical: list[float] = []
+    lost = 0
+    for number, at in enumerate(sent, start=first):
+        times = [t for r in reports for t in r["times"][str(number)]]
+        lost += viewers - len(times)
+        if times:
+            last.append(max(times) - at)
+            typical.append(statistics.median(times) - at)
+    return {
+        "goals": len(sent),
+        "last_viewer_median_ms": _ms(_median(last)),
+        "last_viewer_max_ms": _ms(max(last, default=None)),
+        "typical_viewer_median_ms": _ms(_median(typical)),
+        "lost": lost,
+        "superseded": sum(r["superseded"] for r in reports),
+        "duplicates": sum(r["duplicates"] for r in reports),
+        "out_of_order": sum(r["regressions"] for r in reports),
+        "closed_by_server": {k: v for r in reports for k, v in r["closed"].items()},
+    }
+
+
+async def _fill(server: Server, match_ids: list[str], goals: int) -> None:
+    """A burst of goals on other matches, enough to fill a stalled socket's buffers."""
+    scorers = await open_scorers(server, scorer_cookie(server, "Filler"), max(1, goals // 20))
+    try:
+        for index, scorer in enumerate(scorers):
+            for n in range(20):
+                await scorer.goal(match_ids[(index + n) % len(match_ids)])
+        await asyncio.sleep(1.0)
+    finally:
+        for scorer in scorers:
+            await scorer.close()
+
+
+async def _release(slow: Any) -> dict[str, Any]:
+    """Let the stalled viewer read again: did the server close it, and what did it get?"""
+    if slow.transport is not None and not slow.transport.is_closing():
+        slow.transport.resume_reading()
+    await asyncio.sleep(2.0)
+    state = {
+        "bytes_received": slow.bytes,
+        "messages": slow.messages,
+        "closed_by_server": slow.close_code,
+        "connection_lost": slow.lost.done(),
+    }
+    if slow.transport is not None:
+        slow.transport.abort()
+    return state
+
+
+async def writes(server: Server, options: Options) -> dict[str, Any]:
+    """Many scorer sockets, each under its rate limit, goals spread over every match."""
+    cookie = scorer_cookie(server)
+    viewers, result = await _connect_viewers(server, options)
+    scorers = await open_scorers(server, cookie, options.writers)
+    match_ids = scorers[0].match_ids
+    try:
+        await asyncio.sleep(1.0)
+        per_scorer = max(1, round(options.writer_rate * options.write_seconds))
+        cpu_server, started = server.cpu_seconds(), time.monotonic()
+
+        async def send_all(index: int, scorer: Scorer) -> None:
+            offset = index / options.writers / options.writer_rate
+            for n in range(per_scorer):
+                due = started + offset + n / options.writer_rate
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                await scorer.goal(match_ids[(index + n) % len(match_ids)])
+
+        await asyncio.gather(*(send_all(i, s) for i, s in enumerate(scorers)))
+        sending = time.monotonic() - started
+        finals = await _settled_finals(viewers)
+        result["server_cpu_busy"] = round((server.cpu_seconds() - cpu_server) / (time.monotonic() - started), 2)
+        pushed = sum(best for best, _, _ in finals.values())
+        finished = max((at for _, at, _ in finals.values()), default=started)
+        result.update(
+            {
+                "writers": options.writers,
+                "offered_per_second": round(per_scorer * options.writers / sending),
+                "sent": per_scorer * options.writers,
+                "pushed": pushed,
+                "refused_feedback": sum(s.refused for s in scorers),
+                "stored": _stored_goals(server),
+                "pushed_per_second": round(pushed / (finished - started)) if finished > started else None,
+                "seconds_to_last_push": round(finished - started, 2),
+                "viewers_behind": sum(behind for _, _, behind in finals.values()),
+            }
+        )
+    finally:
+        for scorer in scorers:
+            await scorer.close()
+        await viewers.close()
+    return result
+
+
+async def _settled_finals(viewers: ViewerProcesses, limit: float = 120) -> dict[str, tuple[int, float, int]]:
+    """Per match once nothing moves any more: the highest score seen, when the last viewer got
+    it, and how many viewers never got it."""
+    deadline = time.monotonic() + limit
+    previous: dict[str, tuple[int, float, int]] = {}
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1.0)
+        reports = await viewers.ask("report")
+        merged = _merge_goals(reports)
+        total = sum(r["viewers"] for r in reports)
+        finals: dict[str, tuple[int, float, int]] = {}
+        for match_id, per_score in merged.items():
+            best = max(per_score)
+            count, last, _ = per_score[best]
+            finals[match_id] = (best, last, total - count)
+        if finals and finals == previous:
+            return finals
+        previous = finals
+    return previous
+
+
+def _stored_goals(server: Server) -> int | None:
+    if server.database is None:
+        return None
+    with sqlite3.connect(f"file:{server.database}?mode=ro", uri=True) as db:
+        row = db.execute("SELECT count(*) FROM events WHERE kind = 'goal'").fetchone()
+    return int(row[0])

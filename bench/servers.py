@@ -1,0 +1,192 @@
+"""The two servers under test, started as real processes: the app under Hypercorn, and the
+reference broadcast server on Node's `ws` (installed with npm into bench/.node)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+NODE_DIR = BENCH / ".node"
+SCORER_TOKEN = "bench-scorer-token"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def pinned(command: list[str], cpus: str | None) -> list[str]:
+    return ["taskset", "-c", cpus, *command] if cpus and shutil.which("taskset") else command
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    work_dir: Path
+    database: Path | None = None
+    pid: int = 0
+    extras: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def origin(self) -> str:
+        return self.url
+
+    def rss_kib(self) -> int:
+        """Resident memory of the process that serves the sockets, in KiB."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        return int(found.group(1)) if found else 0
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def health(self) -> dict[str, object]:
+        with urllib.request.urlopen(self.url + "/healthz", timeout=10) as response:
+            body: dict[str, object] = json.loads(response.read())
+            return body
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def _child_pid(pid: int, timeout: float = 10) -> int:
+    """Hypercorn runs its worker in a spawned child process; that child holds the sockets."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        for child in children:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return int(child)
+        time.sleep(0.05)
+    return pid
+
+
+def _wait_healthy(server: Server, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.process.returncode}:\n{server.log()}")
+        try:
+            server.health()
+            return
+        except (OSError, ValueError):
+            time.sleep(0.1)
+    raise RuntimeError(f"{server.name} did not become healthy:\n{server.log()}")
+
+
+def start_app(work_dir: Path, cpus: str | None, max_sockets: int) -> Server:
+    """`hypercorn --config hypercorn.toml livescores:app`, one worker, on a fresh SQLite file."""
+    port = free_port()
+    database = work_dir / f"livescores-{port}.db"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "WEB_CONCURRENCY")}
+    env.update(
+        LIVESCORES_DB_PATH=str(database),
+        LIVESCORES_SCORER_TOKEN=SCORER_TOKEN,
+        SECRET_KEY="bench-secret-key",
+        # The default (19,500) is below the largest run; the file limit is the real ceiling.
+        LIVESCORES_MAX_SOCKETS=str(max_sockets),
+        # Clock re-renders every minute would push rows in the middle of a measurement.
+        LIVESCORES_CLOCK_INTERVAL="3600",
+        PYTHONUNBUFFERED="1",
+    )
+    hypercorn = str(Path(sys.executable).with_name("hypercorn"))
+    command = [hypercorn, "--config", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}", "livescores:app"]
+    log_path = work_dir / f"app-{port}.log"
+    process = subprocess.Popen(
+        pinned(command, cpus), cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT
+    )
+    server = Server("app", port, process, log_path, work_dir, database)
+    _wait_healthy(server)
+    server.pid = _child_pid(process.pid)
+    return server
+
+
+def install_ws() -> Path:
+    """npm-install the `ws` package once into bench/.node; returns its node_modules folder."""
+    modules = NODE_DIR / "node_modules"
+    if not (modules / "ws" / "package.json").exists():
+        NODE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund", "--silent", "ws@8"],
+            check=True,
+        )
+    return modules
+
+
+def start_node(work_dir: Path, cpus: str | None, board: dict[str, object]) -> Server:
+    """The reference: the same snapshot on connect, the same row fragment broadcast per goal."""
+    modules = install_ws()
+    port = free_port()
+    board_path = work_dir / f"board-{port}.json"
+    board_path.write_text(json.dumps(board))
+    command = ["node", str(BENCH / "reference" / "server.js"), str(port), str(board_path)]
+    log_path = work_dir / f"node-{port}.log"
+    env = {**os.environ, "NODE_PATH": str(modules)}
+    process = subprocess.Popen(
+        pinned(command, cpus), cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT
+    )
+    server = Server("node", port, process, log_path, work_dir)
+    _wait_healthy(server)
+    server.pid = process.pid
+    return server
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def scorer_cookie(server: Server, name: str = "Bench") -> str | None:
+    """Sign in through the app's form (CSRF cookie and field); None for a server without one."""
+    if server.name != "app":
+        return None
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    with opener.open(server.url + "/signin") as page:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.read().decode())
+    if csrf is None:
+        raise RuntimeError("the sign-in form carries no CSRF field")
+    form = urllib.parse.urlencode({"csrf": csrf.group(1), "token": SCORER_TOKEN, "name": name}).encode()
+    try:
+        opener.open(server.url + "/signin", data=form)
+    except urllib.error.HTTPError as redirect:
+        if redirect.code != 302:
+            raise
+    return "; ".join(f"{c.name}={c.value}" for c in jar if c.name == "livescores_scorer")

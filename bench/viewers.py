@@ -1,0 +1,181 @@
+"""One load-generator process: holds its share of the viewer sockets, driven over stdin/stdout.
+
+Commands arrive one per line on stdin (`connect`, `cpu`, `report`, `arrivals ID FIRST LAST`, `quit`);
+each answer is one JSON line on stdout. Times are `time.monotonic()`, which is the same clock
+in every process on the machine, so the coordinator can compare them with its send times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import resource
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+from .wsclient import Viewer, open_viewer
+
+CONNECT_ATTEMPTS = 3
+
+
+def raise_file_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+class Worker:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.viewers: list[Viewer] = []
+        self.errors: Counter[str] = Counter()
+
+    async def connect(self) -> dict[str, Any]:
+        gate = asyncio.Semaphore(self.args.concurrency)
+        started = time.monotonic()
+
+        async def one() -> None:
+            async with gate:
+                for attempt in range(CONNECT_ATTEMPTS):
+                    try:
+                        viewer = await asyncio.wait_for(
+                            open_viewer(self.args.host, self.args.port, self.args.origin, self.args.source), 10
+                        )
+                    except (OSError, TimeoutError) as error:
+                        if attempt == CONNECT_ATTEMPTS - 1:
+                            self.errors[type(error).__name__ + ": " + str(error)[:80]] += 1
+                        continue
+                    self.viewers.append(viewer)
+                    return
+
+        await asyncio.gather(*(one() for _ in range(self.args.count)))
+        done = max((v.snapshot_at for v in self.viewers), default=time.monotonic())
+        gc.collect()
+        gc.freeze()
+        return {
+            "connected": len(self.viewers),
+            "failed": self.args.count - len(self.viewers),
+            "errors": dict(self.errors.most_common(5)),
+            "started": started,
+            "done": done,
+            "deflate": sum(v.deflate for v in self.viewers),
+        }
+
+    def report(self) -> dict[str, Any]:
+        """Per match and score: how many viewers got it and the last arrival."""
+        goals: dict[str, dict[int, list[Any]]] = {}
+        finals: dict[str, Counter[int]] = {}
+        duplicates = regressions = 0
+        for viewer in self.viewers:
+            for raw_id, seen in viewer.goals.items():
+                match_id = raw_id.decode()
+                per_score = goals.setdefault(match_id, {})
+                previous = -1
+                for score, at in seen:
+                    if score == previous:
+                        duplicates += 1
+                    elif score < previous:
+                        regressions += 1
+                    previous = max(previous, score)
+                    entry = per_score.setdefault(score, [0, 0.0, []])
+                    entry[0] += 1
+                    entry[1] = max(entry[1], at)
+                finals.setdefault(match_id, Counter())[previous] += 1
+        closed = Counter(str(v.close_code) for v in self.viewers if v.close_code is not None)
+        return {
+            "viewers": len(self.viewers),
+            "goals": goals,
+            "finals": {k: dict(v) for k, v in finals.items()},
+            "duplicates": duplicates,
+            "regressions": regressions,
+            "closed": dict(closed),
+            "disconnected": sum(1 for v in self.viewers if v.lost.done()),
+        }
+
+    def arrivals(self, match_id: str, first: int, last: int) -> dict[str, Any]:
+        """Per goal (score first..last): when each viewer first showed that score or a later
+        one. A row superseded by a newer one before it was sent counts as arrived with it."""
+        raw_id = match_id.encode()
+        times: dict[int, list[float]] = {k: [] for k in range(first, last + 1)}
+        superseded = duplicates = regressions = 0
+        for viewer in self.viewers:
+            shown = first - 1
+            for score, at in viewer.goals.get(raw_id, []):
+                if score == shown:
+                    duplicates += 1
+                elif score < shown:
+                    regressions += 1
+                for k in range(max(shown + 1, first), min(score, last) + 1):
+                    times[k].append(at)
+                    superseded += k < score
+                shown = max(shown, score)
+        return {
+            "viewers": len(self.viewers),
+            "times": {str(k): v for k, v in times.items()},
+            "superseded": superseded,
+            "duplicates": duplicates,
+            "regressions": regressions,
+            "closed": dict(Counter(str(v.close_code) for v in self.viewers if v.close_code is not None)),
+        }
+
+    def close(self) -> None:
+        for viewer in self.viewers:
+            if viewer.transport is not None:
+                viewer.transport.abort()
+
+
+async def serve(args: argparse.Namespace) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    worker = Worker(args)
+
+    def answer(payload: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(payload) + "\n")
+        sys.stdout.flush()
+
+    while True:
+        line = (await reader.readline()).decode().strip()
+        if line in ("", "quit"):
+            worker.close()
+            await asyncio.sleep(0.1)
+            return
+        if line == "connect":
+            answer(await worker.connect())
+        elif line == "cpu":
+            answer({"cpu": time.process_time(), "at": time.monotonic()})
+        elif line == "report":
+            answer(worker.report())
+        elif line.startswith("arrivals "):
+            _, match_id, first, last = line.split()
+            answer(worker.arrivals(match_id, int(first), int(last)))
+        else:
+            answer({"error": f"unknown command {line!r}"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--origin", required=True)
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--source", default=None, help="local address to connect from, e.g. 127.0.0.11")
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    args = parser.parse_args()
+    raise_file_limit()
+    if args.loop == "uvloop":
+        import uvloop
+
+        uvloop.run(serve(args))
+    else:
+        asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()

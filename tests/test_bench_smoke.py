@@ -1,0 +1,29 @@
+"""The benchmark's smoke run: 200 viewers, 5 goals, the app and the Node reference; it fails
+only on lost or duplicated messages, never on a time."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_benchmark_smoke_run_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    servers = ["app", "node"] if shutil.which("node") and shutil.which("npm") else ["app"]
+    report = tmp_path / "bench.json"
+    command = [sys.executable, "-m", "bench", "--smoke", "--servers", *servers, "--json", str(report)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    runs = json.loads(report.read_text())["runs"]
+    for server in servers:
+        result = runs[0][server]
+        assert result["connected"] == 200
+        assert result["goals"] == 5
+        assert (result["lost"], result["duplicates"], result["out_of_order"]) == (0, 0, 0)
