@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .matches import Event, Incident, Match, Minute, RuleViolation, fill_minute, replay
+from .matches import Event, Incident, Match, Minute, RuleViolation, apply, fill_minute, replay
 
 metadata = MetaData()
 
@@ -96,6 +96,8 @@ class Store:
         )
         # One writer at a time per process: SQLite would otherwise make them spin on its file lock.
         self._sqlite_writer = asyncio.Lock()
+        self._queued: list[tuple[tuple[str, Event, int | None], asyncio.Future[tuple[Match, Event]]]] = []
+        self._group_writer: asyncio.Task[None] | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
 
@@ -186,18 +188,41 @@ class Store:
             return [match for _, match in fresh]
 
     async def record(self, match_id: str, event: Event, expected_version: int | None = None) -> tuple[Match, Event]:
-        """Append one event to a match's log if the rules allow it; returns the match after it."""
-        async with self.write() as conn:
-            query = select(matches_table).where(matches_table.c.id == match_id)
-            if not self.is_sqlite:
-                query = query.with_for_update()
-            row = (await conn.execute(query)).first()
-            if row is None:
-                raise UnknownMatch(f"There is no match {match_id!r}.")
-            current = _match_from_row(row._mapping)
-            if expected_version is not None and expected_version != current.version:
-                raise StaleVersion("The score changed since you looked — check and click again.")
-            return await _append(conn, current, event)
+        """Append one event to a match's log if the rules allow it; returns the match after it,
+        once it is committed."""
+        if not self.is_sqlite:
+            async with self.write() as conn:
+                return await _record(conn, match_id, event, expected_version, lock=True)
+        # SQLite has one writer, and each commit waits for the disk: events that arrive while a
+        # commit is under way are written together in the next transaction, each in a savepoint
+        # of its own so that a refused one takes nothing else with it.
+        done: asyncio.Future[tuple[Match, Event]] = asyncio.get_running_loop().create_future()
+        self._queued.append(((match_id, event, expected_version), done))
+        if self._group_writer is None or self._group_writer.done():
+            self._group_writer = asyncio.create_task(self._write_queued())
+        return await done
+
+    async def _write_queued(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued, []
+            results: list[tuple[asyncio.Future[tuple[Match, Event]], tuple[Match, Event] | Exception]] = []
+            try:
+                async with self.write() as conn:
+                    for (match_id, event, expected_version), done in batch:
+                        try:
+                            async with conn.begin_nested():
+                                results.append((done, await _record(conn, match_id, event, expected_version)))
+                        except RuleViolation as refused:
+                            results.append((done, refused))
+            except Exception as error:  # the commit failed: nothing in the batch was stored
+                results = [(done, error) for _, done in batch]
+            for done, outcome in results:
+                if done.done():
+                    continue
+                if isinstance(outcome, Exception):
+                    done.set_exception(outcome)
+                else:
+                    done.set_result(outcome)
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -234,10 +259,28 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+async def _record(
+    conn: AsyncConnection, match_id: str, event: Event, expected_version: int | None, lock: bool = False
+) -> tuple[Match, Event]:
+    query = select(matches_table).where(matches_table.c.id == match_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise UnknownMatch(f"There is no match {match_id!r}.")
+    current = _match_from_row(row._mapping)
+    if expected_version is not None and expected_version != current.version:
+        raise StaleVersion("The score changed since you looked — check and click again.")
+    return await _append(conn, current, event)
+
+
 async def _append(conn: AsyncConnection, current: Match, event: Event) -> tuple[Match, Event]:
     event = fill_minute(current, event)
-    log = await _load_log(conn, current.id)
-    after = replay(current, [*log, event])
+    if event.kind == "undo":
+        after = replay(current, [*await _load_log(conn, current.id), event])
+    else:
+        # The stored state is the replay of the log so far, so one more event is one more step.
+        after = apply(current, event)
     await conn.execute(
         insert(events_table).values(
             match_id=current.id,
