@@ -67,6 +67,7 @@ class Hub:
         self.rows: dict[str, RenderedRow] = {}
         self._snapshots: dict[Role, str] = {}
         self._clocks: dict[str, str] = {}
+        self.closing = asyncio.Event()  # set when the worker stops: every socket closes with 1012
 
     @property
     def matches(self) -> list[Match]:
@@ -93,7 +94,8 @@ class Hub:
         lost messages), pushing only what differs from what the sockets already have."""
         fresh = list(matches)
         same_matches = [m.id for m in fresh] == list(self.rows)
-        changed = [m for m in fresh if m.id not in self.rows or self.rows[m.id].match != m]
+        # Only newer versions: a write applied here while the store was being read stays shown.
+        changed = [m for m in fresh if m.id not in self.rows or m.version > self.rows[m.id].match.version]
         for match in changed:
             self.rows[match.id] = await self.renderer.render(match)
             self._clocks[match.id] = clock_label(match, datetime.now(UTC))
