@@ -79,7 +79,8 @@ class RedisBus:
         # One immediate retry replaces a pooled connection that died with a restarted server;
         # more would hold a scorer's acknowledgement hostage to a Redis that is down.
         self._client = redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1))
-        # redis-py would otherwise reconnect and resubscribe silently, hiding the gap from us.
+        # Never retried: with a retry policy redis-py reconnects and resubscribes by itself, and
+        # the messages lost in between would never be resynced.
         self._no_retry = Retry(NoBackoff(), 0)
 
     async def publish(self, message: str) -> None:
