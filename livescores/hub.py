@@ -32,6 +32,7 @@ class Connection:
         self._send_timeout = send_timeout
         self._outbox: dict[str, str] = {}
         self._ready = asyncio.Event()
+        self.flushing = asyncio.Lock()  # held from taking the outbox to the end of its send
 
     def push(self, key: str, html: str) -> None:
         if key == BOARD_KEY:
@@ -53,10 +54,11 @@ class Connection:
                 raise SlowConsumer from error
 
     async def flush(self) -> None:
-        if self._outbox:
-            message = "".join(self._outbox.values())
-            self._outbox.clear()
-            await self._send(message)
+        async with self.flushing:
+            if self._outbox:
+                message = "".join(self._outbox.values())
+                self._outbox.clear()
+                await self._send(message)
 
 
 class Hub:

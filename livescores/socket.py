@@ -88,8 +88,12 @@ async def live() -> None:
                 raise error
     finally:
         hub.detach(connection)
-        for task in (sender, receiver, closing):
-            task.cancel()
+        receiver.cancel()
+        closing.cancel()
+        if close_code not in (None, TRY_AGAIN_LATER):
+            async with connection.flushing:  # a message being sent is not cut off by the close
+                sender.cancel()
+        sender.cancel()
         await asyncio.wait({sender, receiver, closing})
         log.info("socket: closed %s (%d open)", close_code or "by client", len(hub.connections))
     if close_code is not None:

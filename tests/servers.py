@@ -69,12 +69,19 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_server(tmp_path: Path, *args: str, port: int | None = None, **env: str) -> Server:
+def start_server(tmp_path: Path, *args: str, port: int | None = None, own_group: bool = False, **env: str) -> Server:
+    """`own_group`: in a process group of its own, to be signalled whole as platforms do."""
     port = port or free_port()
     log_path = tmp_path / f"server-{port}-{time.monotonic_ns()}.log"
-    command = [HYPERCORN, "--config", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}", *args, "livescores:app"]
+    config = str(ROOT / "hypercorn.toml")
+    command = [HYPERCORN, "--config", config, "--bind", f"127.0.0.1:{port}", *args, "livescores:app"]
     process = subprocess.Popen(
-        command, cwd=ROOT, env=server_env(tmp_path, **env), stdout=log_path.open("wb"), stderr=subprocess.STDOUT
+        command,
+        cwd=ROOT,
+        env=server_env(tmp_path, **env),
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=own_group,
     )
     server = Server(f"http://127.0.0.1:{port}", process, log_path)
     wait_until_healthy(server)

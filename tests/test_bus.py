@@ -45,8 +45,8 @@ async def listening(bus: Bus) -> AsyncIterator[asyncio.Queue[str]]:
             await task
 
 
-async def next_message(heard: asyncio.Queue[str], timeout: float = 5) -> str:
-    return await asyncio.wait_for(heard.get(), timeout)
+async def next_message(heard: asyncio.Queue[str], wait: float = 5) -> str:
+    return await asyncio.wait_for(heard.get(), wait)
 
 
 async def nothing_more(heard: asyncio.Queue[str], wait: float = 0.3) -> None:
@@ -140,7 +140,7 @@ async def test_a_redis_restart_is_followed_by_a_resync_and_messages_flow_again(t
                 # Back at once: quicker than redis-py's own retries, which would resubscribe silently.
                 server.start()
 
-                assert await next_message(heard, timeout=10) == RESYNC
+                assert await next_message(heard, wait=10) == RESYNC
                 await bus.publish("after")
                 assert await next_message(heard) == "after"
                 await nothing_more(heard)
@@ -159,7 +159,7 @@ async def test_a_listener_keeps_retrying_until_redis_comes_back(tmp_path: Path) 
                 await asyncio.sleep(1.5)  # several failed reconnections
                 assert heard.empty()
                 server.start()
-                assert await next_message(heard, timeout=10) == RESYNC
+                assert await next_message(heard, wait=10) == RESYNC
                 await bus.publish("back")
                 assert await next_message(heard) == "back"
         finally:
