@@ -5,20 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from livescores import create_app
 from livescores.config import Config
 from livescores.services import EXTENSION_KEY, Services
 
-from .conftest import REDIS_TEST_URL, private_channel
-from .pages import feedback, rows
-from .servers import redis_server
+from .conftest import REDIS_TEST_URL, create_postgres_database, drop_postgres_database, private_channel
+from .pages import Row, feedback, rows
+from .servers import Server, redis_server, running_server, scorer_cookie, start_server
 from .support import goal, receive_until, sign_in, socket
 
 
@@ -141,3 +150,203 @@ async def test_scoring_works_while_redis_is_down_and_every_worker_catches_up(con
                 assert rows(push)[match.id].home_score == 2
             stored = await services_of(second).store.get_match(match.id)
             assert stored is not None and stored.home_score == 2
+
+
+# -- real processes -----------------------------------------------------------------------
+
+
+class Viewer:
+    """A socket on a real server and everything it has received, read as a browser's board."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.messages: list[str] = []
+        self.board: dict[str, Row] = {}
+        self.closed: int | None = None
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for message in self.ws:
+                self.messages.append(str(message))
+                for match_id, row in rows(str(message)).items():
+                    if match_id not in self.board or row.version > self.board[match_id].version:
+                        self.board[match_id] = row
+        except ConnectionClosed as closed:
+            self.closed = closed.rcvd.code if closed.rcvd else None
+
+    def versions(self, match_id: str) -> list[int]:
+        return versions_of(match_id, self.messages[1:])
+
+    async def close(self) -> None:
+        self._reader.cancel()
+        await self.ws.close()
+
+
+async def eventually(condition: Callable[[], bool], within: float = 10) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def viewers(server: Server, count: int) -> AsyncIterator[list[Viewer]]:
+    opened = [Viewer(await connect(server.ws_url, open_timeout=10)) for _ in range(count)]
+    try:
+        await eventually(lambda: all(viewer.board for viewer in opened))
+        yield opened
+    finally:
+        await asyncio.gather(*(viewer.close() for viewer in opened))
+
+
+async def scorer(server: Server, name: str) -> ClientConnection:
+    cookie = await asyncio.to_thread(scorer_cookie, server.url, name)
+    ws = await connect(server.ws_url, additional_headers={"Cookie": cookie}, open_timeout=10)
+    await asyncio.wait_for(ws.recv(), 5)
+    return ws
+
+
+async def score(ws: ClientConnection, match_id: str, side: str = "home") -> str:
+    """Send a goal and wait for its acknowledgement; the feedback it got."""
+    await ws.send(json.dumps({"action": "goal", "match": match_id, "side": side}))
+    while True:
+        note = feedback(str(await asyncio.wait_for(ws.recv(), 10)))
+        if note is not None:
+            return note
+
+
+def worker_pids(server: Server, line: str) -> Counter[str]:
+    return Counter(re.findall(r"\[(\d+)\] [A-Z]+ [\w.]+: " + re.escape(line), server.log()))
+
+
+def recorded_by(server: Server, name: str) -> str:
+    found = re.findall(r"\[(\d+)\] INFO [\w.]+: event: goal \w+ v\d+ by " + re.escape(name) + r"\b", server.log())
+    assert found, f"no goal by {name} in the log"
+    return found[-1]
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    url = await create_postgres_database()
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(url)
+
+
+@pytest.mark.slow
+async def test_two_worker_processes_on_redis_and_postgres_behave_as_one(tmp_path: Path, postgres_url: str) -> None:
+    server = await asyncio.to_thread(
+        start_server,
+        tmp_path,
+        "--workers",
+        "2",
+        DATABASE_URL=postgres_url,
+        REDIS_URL=REDIS_TEST_URL,
+        LIVESCORES_CHANNEL=private_channel(),
+        LIVESCORES_CLOCK_INTERVAL="3600",
+    )
+    try:
+        async with viewers(server, 50) as crowd:
+            pids = worker_pids(server, "socket: open as viewer")
+            assert len(pids) == 2 and sum(pids.values()) == 50, pids  # the kernel spread them over both
+            first, second, third = list(crowd[0].board)[:3]
+            before = crowd[0].board[first].version
+
+            # One goal through one socket: every viewer, on either worker, gets it exactly once.
+            started = time.monotonic()
+            sam = await scorer(server, "sam")
+            assert (await score(sam, first)).startswith("ok: ")
+            await eventually(lambda: all(first in v.board and v.board[first].version > before for v in crowd))
+            reached_all = time.monotonic() - started
+            await asyncio.sleep(1)
+            assert all(v.versions(first) == [before + 1] for v in crowd), [v.versions(first) for v in crowd]
+
+            # Scorers on both workers at once, all on one match: each goal counts once, in order.
+            scorers = {recorded_by(server, "sam"): sam}
+            for n in range(30):
+                if len(scorers) == 2:
+                    break
+                candidate = await scorer(server, f"scorer{n}")
+                assert (await score(candidate, second)).startswith("ok: ")
+                scorers.setdefault(recorded_by(server, f"scorer{n}"), candidate)
+            assert len(scorers) == 2, "no scorer socket landed on the second worker"
+
+            async def goals(ws: ClientConnection, count: int) -> None:
+                for _ in range(count):
+                    assert (await score(ws, third)).startswith("ok: ")
+
+            base = crowd[0].board[third]
+            await asyncio.gather(*(goals(ws, 15) for ws in scorers.values()))
+            final = base.version + 30
+            await eventually(lambda: all(v.board[third].version == final for v in crowd))
+            await asyncio.sleep(0.5)
+            for viewer in crowd:
+                seen = viewer.versions(third)
+                assert seen == sorted(set(seen)) and seen[-1] == final, seen  # never twice, never back
+                assert viewer.board[third].home_score == base.home_score + 30
+        assert "MISCONFIGURED" not in server.log()
+    finally:
+        await asyncio.to_thread(server.stop)
+    print(f"one goal reached 50 viewers on 2 workers in {reached_all * 1000:.0f} ms")
+
+
+@pytest.mark.slow
+async def test_a_goal_scored_while_redis_restarts_reaches_every_viewer(tmp_path: Path, postgres_url: str) -> None:
+    with redis_server(tmp_path / "redis") as redis:
+        server = await asyncio.to_thread(
+            start_server,
+            tmp_path,
+            "--workers",
+            "2",
+            DATABASE_URL=postgres_url,
+            REDIS_URL=redis.url,
+            LIVESCORES_CLOCK_INTERVAL="3600",
+        )
+        try:
+            async with viewers(server, 20) as crowd:
+                assert len(worker_pids(server, "socket: open as viewer")) == 2
+                match_id = next(iter(crowd[0].board))
+                before = crowd[0].board[match_id]
+                sam = await scorer(server, "sam")
+
+                redis.stop()
+                assert (await score(sam, match_id)).startswith("ok: Recorded goal")  # scoring goes on
+                health = await asyncio.to_thread(http_get, server.url + "/healthz")
+                assert health[0] == 503 and json.loads(health[1])["bus"].startswith("error: ")
+                assert (await asyncio.to_thread(http_get, server.url + "/"))[0] == 200
+                await asyncio.sleep(1)
+                behind = [v for v in crowd if v.board[match_id].version == before.version]
+                assert behind, "viewers on the other worker cannot see the goal while Redis is down"
+
+                redis.start()
+                await eventually(lambda: all(v.board[match_id].version == before.version + 1 for v in crowd), 15)
+                assert all(v.board[match_id].home_score == before.home_score + 1 for v in crowd)
+                assert len(worker_pids(server, "bus: subscribed to")) == 2
+                assert sum(worker_pids(server, "bus: subscribed to").values()) >= 4  # both resubscribed
+
+                assert (await score(sam, match_id)).startswith("ok: ")
+                await eventually(lambda: all(v.board[match_id].version == before.version + 2 for v in crowd))
+                for viewer in crowd:
+                    assert viewer.versions(match_id) == sorted(set(viewer.versions(match_id)))
+                health = await asyncio.to_thread(http_get, server.url + "/healthz")
+                assert health[0] == 200
+        finally:
+            await asyncio.to_thread(server.stop)
+
+
+def http_get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.mark.slow
+def test_several_workers_without_a_shared_bus_are_reported_at_start_up(tmp_path: Path) -> None:
+    with running_server(tmp_path, "--workers", "2") as server:
+        time.sleep(1)  # both workers have started
+        warnings = worker_pids(server, "MISCONFIGURED: 2 workers share no bus")
+    assert len(warnings) == 2, server.log()
