@@ -38,7 +38,7 @@ def create_app(config: Config | None = None) -> Quart:
     async def open_services() -> None:
         _configure_logging()
         store = Store(config.database_url)
-        bus = open_bus(config.bus_url, config.bus_channel)
+        bus = open_bus(config.bus_url, config.bus_channel, config.bus_verify_tls)
         hub = Hub(Renderer(app.jinja_env), config.max_sockets)
         scoreboard = Scoreboard(config, store, bus, hub)
         await scoreboard.start()

@@ -66,7 +66,14 @@ class RedisBus:
 
     name = "redis"
 
-    def __init__(self, url: str, channel: str = CHANNEL, max_backoff: float = 3.0, idle_timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        channel: str = CHANNEL,
+        verify_tls: bool = True,
+        max_backoff: float = 3.0,
+        idle_timeout: float = 15.0,
+    ) -> None:
         import redis.asyncio as redis
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
@@ -76,9 +83,13 @@ class RedisBus:
         self.channel = channel
         self._max_backoff = max_backoff
         self._idle_timeout = idle_timeout
+        # Heroku Data for Redis serves TLS with a self-signed certificate.
+        self._tls: dict[str, Any] = {} if verify_tls or not url.startswith("rediss://") else {"ssl_cert_reqs": None}
         # One immediate retry replaces a pooled connection that died with a restarted server;
         # more would hold a scorer's acknowledgement hostage to a Redis that is down.
-        self._client = redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1))
+        self._client = redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1), **self._tls
+        )
         # Never retried: with a retry policy redis-py reconnects and resubscribes by itself, and
         # the messages lost in between would never be resynced.
         self._no_retry = Retry(NoBackoff(), 0)
@@ -89,7 +100,7 @@ class RedisBus:
     async def listen(self) -> AsyncIterator[str]:
         backoff = 0.1
         while True:
-            client = self._redis.from_url(self._url, socket_connect_timeout=2, retry=self._no_retry)
+            client = self._redis.from_url(self._url, socket_connect_timeout=2, retry=self._no_retry, **self._tls)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
@@ -134,10 +145,10 @@ async def _quietly_close(*closables: object) -> None:
             await closable.aclose()  # type: ignore[attr-defined]
 
 
-def open_bus(url: str, channel: str = CHANNEL) -> Bus:
+def open_bus(url: str, channel: str = CHANNEL, verify_tls: bool = True) -> Bus:
     """The one place a bus is chosen: by the scheme of its URL."""
     if url.startswith("memory://"):
         return MemoryBus()
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisBus(url, channel)
+        return RedisBus(url, channel, verify_tls)
     raise ValueError(f"Unsupported bus URL {url!r}: use memory:// or redis://")
