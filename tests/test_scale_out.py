@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import re
 import time
 import urllib.error
@@ -134,7 +135,7 @@ async def test_scoring_works_while_redis_is_down_and_every_worker_catches_up(con
                 body = await health.get_json()
                 assert health.status_code == 503
                 assert body["status"] == "unavailable" and body["database"] == "ok"
-                assert body["bus"].startswith("error: ") and body["sockets"] == 1
+                assert body["bus"].startswith("error: ") and body["sockets"] == 1 and body["worker"] == os.getpid()
                 page = await viewer_client.get("/")
                 assert page.status_code == 200  # pages still load, from this worker's board
                 assert await quiet(viewer, 0.5) == []  # the other worker cannot know yet
@@ -251,6 +252,8 @@ async def test_two_worker_processes_on_redis_and_postgres_behave_as_one(tmp_path
         async with viewers(server, 50) as crowd:
             pids = worker_pids(server, "socket: open as viewer")
             assert len(pids) == 2 and sum(pids.values()) == 50, pids  # the kernel spread them over both
+            per_worker = await asyncio.to_thread(sockets_per_worker, server)
+            assert per_worker == {int(pid): count for pid, count in pids.items()}
             first, second, third = list(crowd[0].board)[:3]
             before = crowd[0].board[first].version
 
@@ -334,6 +337,19 @@ async def test_a_goal_scored_while_redis_restarts_reaches_every_viewer(tmp_path:
                 assert health[0] == 200
         finally:
             await asyncio.to_thread(server.stop)
+
+
+def sockets_per_worker(server: Server) -> dict[int, int]:
+    """Ask /healthz until both workers have answered: how many sockets each holds."""
+    seen: dict[int, int] = {}
+    for _ in range(200):
+        status, body = http_get(server.url + "/healthz")
+        assert status == 200, body
+        health = json.loads(body)
+        seen[health["worker"]] = health["sockets"]
+        if len(seen) == 2:
+            break
+    return seen
 
 
 def http_get(url: str) -> tuple[int, str]:
