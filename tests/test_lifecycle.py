@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -135,23 +136,27 @@ def test_sigterm_closes_every_socket_with_1012_and_exits_in_time_keeping_the_goa
     """Heroku, systemd and honcho signal every process of the group; `kill <pid>` only the parent."""
     server = start_server(tmp_path, "--workers", workers, own_group=True, LIVESCORES_CLOCK_INTERVAL="3600")
     try:
-        viewers = [connect(server.ws_url, open_timeout=5) for _ in range(10)]
-        scorer = connect(server.ws_url, additional_headers={"Cookie": scorer_cookie(server.url)}, open_timeout=5)
-        snapshot = str(scorer.recv(timeout=5))
-        for viewer in viewers:
-            viewer.recv(timeout=5)
-        match_id = next(iter(rows(snapshot)))
-        acknowledged_goal(server, scorer, match_id)
+        with ExitStack() as sockets:
+            viewers = [sockets.enter_context(connect(server.ws_url, open_timeout=5)) for _ in range(10)]
+            cookie = scorer_cookie(server.url)
+            scorer = sockets.enter_context(
+                connect(server.ws_url, additional_headers={"Cookie": cookie}, open_timeout=5)
+            )
+            snapshot = str(scorer.recv(timeout=5))
+            for viewer in viewers:
+                viewer.recv(timeout=5)
+            match_id = next(iter(rows(snapshot)))
+            acknowledged_goal(server, scorer, match_id)
 
-        started = time.monotonic()
-        if signalled == "group":
-            os.killpg(server.process.pid, signal.SIGTERM)
-        else:
-            server.process.send_signal(signal.SIGTERM)
-        codes = [receive_close(ws) for ws in [*viewers, scorer]]
-        closed_after = time.monotonic() - started
-        returncode = server.process.wait(10)
-        exited_after = time.monotonic() - started
+            started = time.monotonic()
+            if signalled == "group":
+                os.killpg(server.process.pid, signal.SIGTERM)
+            else:
+                server.process.send_signal(signal.SIGTERM)
+            codes = [receive_close(ws) for ws in [*viewers, scorer]]
+            closed_after = time.monotonic() - started
+            returncode = server.process.wait(10)
+            exited_after = time.monotonic() - started
     finally:
         if server.process.poll() is None:
             os.killpg(server.process.pid, signal.SIGKILL)
@@ -161,6 +166,8 @@ def test_sigterm_closes_every_socket_with_1012_and_exits_in_time_keeping_the_goa
     assert closed_after < 3 and exited_after < 10, (closed_after, exited_after)
     log = server.log()
     assert "closing" in log and "sockets with 1012" in log
+    draining = set(re.findall(r"\[(\d+)\] INFO livescores.lifecycle: shutdown: [^\n]*; closing", log))
+    assert len(draining) == int(workers), log  # every worker drained, however it learnt of the shutdown
 
     async def stored_score() -> int:
         store = Store(f"sqlite+aiosqlite:///{tmp_path / 'livescores.db'}")
