@@ -369,3 +369,19 @@ def test_several_workers_without_a_shared_bus_are_reported_at_start_up(tmp_path:
         time.sleep(1)  # both workers have started
         warnings = worker_pids(server, "MISCONFIGURED: 2 workers share no bus")
     assert len(warnings) == 2, server.log()
+
+
+async def test_a_resync_that_read_the_store_before_a_local_write_does_not_undo_it(
+    client: Client, live: Services
+) -> None:
+    """The listener's resync may read the board just before this worker records a goal and
+    apply it just after: the board keeps the newer version and viewers see the goal once."""
+    match = live.hub.matches[0]
+    read_before = await live.store.all_matches()
+    async with socket(client) as viewer:
+        await viewer.receive()
+        newer = dataclasses.replace(match, version=match.version + 1, home_score=match.home_score + 1)
+        await live.hub.apply(newer, "home")
+        await live.hub.load(read_before)
+        assert live.hub.rows[match.id].match == newer
+        assert versions_of(match.id, await quiet(viewer)) == [newer.version]
