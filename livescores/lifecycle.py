@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from .hub import Hub
 log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT = 10.0  # well inside Heroku's 30 s between SIGTERM and SIGKILL
+STOP_GRACE = 3.0  # after draining, how long a signalled worker waits for Hypercorn to stop it
 
 
 def hypercorn_worker_setting(name: str) -> Any:
@@ -48,6 +50,7 @@ class Drain:
         self.finished = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._fallback: asyncio.Task[None] | None = None
         self._restore: Callable[[], None] | None = None
 
     def install(self) -> None:
@@ -57,8 +60,14 @@ class Drain:
 
         def on_sigterm() -> None:
             self.begin("SIGTERM")
-            if previous is not None:  # a Hypercorn serving in this very process listens too
+            # The signal still reaches whoever had it: a Hypercorn serving in this very process,
+            # another server's handler, or (a Hypercorn worker's lot) the default, which ends it.
+            if previous is not None:
                 previous._run()
+            elif callable(before):
+                before(signal.SIGTERM, None)
+            elif before == signal.SIG_DFL and self._fallback is None:
+                self._fallback = asyncio.create_task(self._end_unless_stopped(), name="sigterm-fallback")
 
         try:
             loop.add_signal_handler(signal.SIGTERM, on_sigterm)
@@ -74,7 +83,7 @@ class Drain:
         if self._restore is not None:
             self._restore()
             self._restore = None
-        for task in (self._watcher, self._task):
+        for task in (self._fallback, self._watcher, self._task):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -93,6 +102,18 @@ class Drain:
         left = len(self.hub.connections)
         log.info("shutdown: sockets closed in %.2fs (%d still open)", time.monotonic() - started, left)
         self.finished.set()
+
+    async def _end_unless_stopped(self) -> None:
+        """A worker signalled on its own: Hypercorn's main process, signalled with it as a rule,
+        stops it in the meantime; if not, it ends as SIGTERM would have ended it undrained."""
+        await self.finished.wait()
+        await asyncio.sleep(STOP_GRACE)
+        event = hypercorn_worker_setting("shutdown_event")
+        if event is not None and event.is_set():
+            return
+        log.warning("shutdown: nothing stopped this process within %.0fs of SIGTERM; ending it", STOP_GRACE)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
 
     async def _watch(self, event: Any) -> None:
         while not event.is_set():  # noqa: ASYNC110 - a multiprocessing event cannot be awaited

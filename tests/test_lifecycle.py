@@ -22,7 +22,8 @@ from quart.typing import TestClientProtocol as Client
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from livescores import DRAIN_KEY
+from livescores import DRAIN_KEY, create_app
+from livescores.config import Config
 from livescores.lifecycle import Drain
 from livescores.services import Services
 from livescores.store import Store
@@ -51,14 +52,25 @@ async def test_a_drain_closes_every_socket_with_1012_and_turns_new_ones_away(
         assert await close_code(latecomer) == 1012
 
 
-async def test_sigterm_starts_the_drain_and_the_hook_goes_with_the_app(app: Quart, client: Client) -> None:
-    assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL, "the app hooks SIGTERM while it serves"
-    async with socket(client) as viewer:
-        await viewer.receive()
-        os.kill(os.getpid(), signal.SIGTERM)
-        assert await close_code(viewer) == 1012
-    await drain_of(app).uninstall()
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+async def test_sigterm_drains_and_still_reaches_the_handler_that_had_it(config: Config) -> None:
+    """As under a server that handles SIGTERM with a plain signal handler of its own."""
+    received: list[int] = []
+
+    def server_handler(signum: int, _frame: object) -> None:
+        received.append(signum)
+
+    original = signal.signal(signal.SIGTERM, server_handler)
+    try:
+        app = create_app(config)
+        async with app.test_app():
+            async with socket(app.test_client()) as viewer:
+                await viewer.receive()
+                os.kill(os.getpid(), signal.SIGTERM)
+                assert await close_code(viewer) == 1012
+            assert received == [signal.SIGTERM]
+        assert signal.getsignal(signal.SIGTERM) is server_handler  # the app's hook went with it
+    finally:
+        signal.signal(signal.SIGTERM, original)
 
 
 @asynccontextmanager
@@ -198,3 +210,29 @@ def test_a_server_still_stops_on_sigterm_with_no_socket_open(tmp_path: Path) -> 
         os.killpg(server.process.pid, signal.SIGKILL)
         raise
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.slow
+def test_a_worker_signalled_alone_drains_then_ends_and_hypercorn_stops_as_it_does_for_any_lost_worker(
+    tmp_path: Path,
+) -> None:
+    server = start_server(tmp_path, "--workers", "2", own_group=True)
+    try:
+        with ExitStack() as sockets:
+            viewers = [sockets.enter_context(connect(server.ws_url, open_timeout=5)) for _ in range(10)]
+            for viewer in viewers:
+                viewer.recv(timeout=5)
+            workers = sorted(set(re.findall(r"\[(\d+)\] INFO livescores.socket: socket: open", server.log())))
+            started = time.monotonic()
+            os.kill(int(workers[0]), signal.SIGTERM)
+            codes = [receive_close(ws, timeout=15) for ws in viewers]
+            server.process.wait(15)
+            stopped_after = time.monotonic() - started
+    finally:
+        if server.process.poll() is None:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait(5)
+    log = server.log()
+    assert codes == [1012] * 10, log
+    assert "nothing stopped this process within 3s of SIGTERM; ending it" in log
+    assert stopped_after < 12, stopped_after  # (Hypercorn's exit code does not tell of the lost worker)
