@@ -6,7 +6,8 @@ sockets with 1012 (Service Restart, which htmx reconnects on) as soon as a shutd
 Two things begin one: SIGTERM reaching the worker (Heroku, systemd and honcho signal every
 process of the group, and Hypercorn's parent terminates the workers still running when one
 has exited), and the event Hypercorn's parent sets for its workers when it alone was signalled.
-Neither replaces Hypercorn's own shutdown, which still stops the listeners and then the app.
+Neither replaces Hypercorn's own shutdown, which still stops the listeners and then the app,
+and SIGTERM still reaches whatever handled it before the app did.
 """
 
 from __future__ import annotations
