@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HYPERCORN = str(Path(sys.executable).with_name("hypercorn"))
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 

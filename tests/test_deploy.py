@@ -163,7 +163,7 @@ def test_several_processes_migrating_a_fresh_sqlite_database_at_once_are_safe(tm
 
 
 def honcho(tmp_path: Path, process: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    log = (tmp_path / f"honcho-{process}.log").open("ab")
+    log = (tmp_path / f"honcho-{process}-{port}.log").open("ab")
     return subprocess.Popen(
         [HONCHO, "--app-root", str(ROOT), "start", "--port", str(port), process],
         cwd=ROOT,
@@ -176,7 +176,6 @@ def honcho(tmp_path: Path, process: str, port: int, env: dict[str, str]) -> subp
 
 @pytest.mark.slow
 async def test_the_procfile_runs_as_a_platform_runs_it(tmp_path: Path, postgres_url: str) -> None:
-    port = free_port()
     env = server_env(
         tmp_path,
         DATABASE_URL=postgres_url.replace("postgresql://", "postgres://", 1),  # Heroku's spelling
@@ -187,15 +186,14 @@ async def test_the_procfile_runs_as_a_platform_runs_it(tmp_path: Path, postgres_
     env.pop("LIVESCORES_DB_PATH")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # `python`, `hypercorn` as installed
 
-    release = honcho(tmp_path, "release", port, env)
+    release = honcho(tmp_path, "release", 5000, env)
     assert await asyncio.to_thread(release.wait, 60) == 0
-    assert "database is up to date" in (tmp_path / "honcho-release.log").read_text()
+    assert "database is up to date" in (tmp_path / "honcho-release-5000.log").read_text()
     assert (await schema_of(postgres_url))[0] == ["0001"]
 
-    web = honcho(tmp_path, "web", port, env)
-    server = Server(f"http://127.0.0.1:{port}", web, tmp_path / "honcho-web.log")
+    server = await asyncio.to_thread(start_web, tmp_path, env)
+    web, port = server.process, int(server.url.rsplit(":", 1)[1])
     try:
-        await asyncio.to_thread(wait_until_healthy, server)
         await asyncio.to_thread(check_page_and_socket, server)
         code, stopped_after = await asyncio.to_thread(stop_with_a_viewer_connected, server)
     finally:
@@ -207,6 +205,21 @@ async def test_the_procfile_runs_as_a_platform_runs_it(tmp_path: Path, postgres_
     assert "MISCONFIGURED" not in log
     assert code == 1012, log
     assert stopped_after < 10, stopped_after
+
+
+def start_web(tmp_path: Path, env: dict[str, str]) -> Server:
+    """`honcho start web` on a free port; another port if someone else took it meanwhile."""
+    for _ in range(3):
+        port = free_port("0.0.0.0")
+        web = honcho(tmp_path, "web", port, env)
+        server = Server(f"http://127.0.0.1:{port}", web, tmp_path / f"honcho-web-{port}.log")
+        try:
+            wait_until_healthy(server)
+            return server
+        except RuntimeError:
+            if "Address already in use" not in server.log():
+                raise
+    raise RuntimeError("no free port for the web process")
 
 
 def stop_with_a_viewer_connected(server: Server) -> tuple[int | None, float]:
