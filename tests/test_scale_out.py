@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
+from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -238,6 +239,7 @@ async def postgres_url() -> AsyncIterator[str]:
 
 @pytest.mark.slow
 async def test_two_worker_processes_on_redis_and_postgres_behave_as_one(tmp_path: Path, postgres_url: str) -> None:
+    channel = private_channel()
     server = await asyncio.to_thread(
         start_server,
         tmp_path,
@@ -245,10 +247,21 @@ async def test_two_worker_processes_on_redis_and_postgres_behave_as_one(tmp_path
         "2",
         DATABASE_URL=postgres_url,
         REDIS_URL=REDIS_TEST_URL,
-        LIVESCORES_CHANNEL=private_channel(),
+        LIVESCORES_CHANNEL=channel,
         LIVESCORES_CLOCK_INTERVAL="3600",
     )
     try:
+        redis = Redis.from_url(REDIS_TEST_URL)
+        try:
+            subscribers: list[int] = []
+            for _ in range(100):  # the second worker may still be starting
+                subscribers = [count for _, count in await redis.pubsub_numsub(channel)]
+                if subscribers != [1]:
+                    break
+                await asyncio.sleep(0.1)
+            assert subscribers == [2]  # one subscription per worker process
+        finally:
+            await redis.aclose()
         async with viewers(server, 50) as crowd:
             pids = worker_pids(server, "socket: open as viewer")
             assert len(pids) == 2 and sum(pids.values()) == 50, pids  # the kernel spread them over both
@@ -292,6 +305,7 @@ async def test_two_worker_processes_on_redis_and_postgres_behave_as_one(tmp_path
                 assert seen == sorted(set(seen)) and seen[-1] == final, seen  # never twice, never back
                 assert viewer.board[third].home_score == base.home_score + 30
         assert "MISCONFIGURED" not in server.log()
+        assert list(worker_pids(server, "bus: subscribed to").values()) == [1, 1]  # and never lost
     finally:
         await asyncio.to_thread(server.stop)
     print(f"one goal reached 50 viewers on 2 workers in {reached_all * 1000:.0f} ms; 30 goals from scorers on")
