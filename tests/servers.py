@@ -103,6 +103,15 @@ def wait_until_healthy(server: Server, timeout: float = 30) -> None:
     raise RuntimeError(f"server did not become healthy:\n{server.log()}")
 
 
+def wait_for_workers(server: Server, count: int, timeout: float = 30) -> None:
+    """Until `count` worker processes are serving (the health check reached only one of them)."""
+    deadline = time.monotonic() + timeout
+    while len(re.findall(r"\] \[INFO\] Running on ", server.log())) < count:
+        if time.monotonic() > deadline or server.process.poll() is not None:
+            raise RuntimeError(f"{count} workers did not start:\n{server.log()}")
+        time.sleep(0.05)
+
+
 @contextmanager
 def running_server(tmp_path: Path, *args: str, **env: str) -> Iterator[Server]:
     server = start_server(tmp_path, *args, **env)

@@ -29,7 +29,7 @@ from livescores.services import Services
 from livescores.store import Store
 
 from .pages import feedback, rows
-from .servers import Server, scorer_cookie, start_server
+from .servers import Server, scorer_cookie, start_server, wait_for_workers
 from .support import close_code, goal, receive_until, socket
 
 
@@ -152,6 +152,7 @@ def test_sigterm_closes_every_socket_with_1012_and_exits_in_time_keeping_the_goa
 ) -> None:
     """Heroku, systemd and honcho signal every process of the group; `kill <pid>` only the parent."""
     server = start_server(tmp_path, "--workers", workers, own_group=True, LIVESCORES_CLOCK_INTERVAL="3600")
+    wait_for_workers(server, max(1, int(workers)))
     try:
         with ExitStack() as sockets:
             viewers = [sockets.enter_context(connect(server.ws_url, open_timeout=5)) for _ in range(10)]
@@ -217,6 +218,7 @@ def test_a_worker_signalled_alone_drains_then_ends_and_hypercorn_stops_as_it_doe
     tmp_path: Path,
 ) -> None:
     server = start_server(tmp_path, "--workers", "2", own_group=True)
+    wait_for_workers(server, 2)
     try:
         with ExitStack() as sockets:
             viewers = [sockets.enter_context(connect(server.ws_url, open_timeout=5)) for _ in range(10)]

@@ -29,7 +29,7 @@ from livescores.services import EXTENSION_KEY, Services
 
 from .conftest import REDIS_TEST_URL, create_postgres_database, drop_postgres_database, private_channel
 from .pages import Row, feedback, rows
-from .servers import Server, redis_server, running_server, scorer_cookie, start_server
+from .servers import Server, redis_server, running_server, scorer_cookie, start_server, wait_for_workers
 from .support import goal, receive_until, sign_in, socket
 
 
@@ -251,6 +251,7 @@ async def test_two_worker_processes_on_redis_and_postgres_behave_as_one(tmp_path
         LIVESCORES_CLOCK_INTERVAL="3600",
     )
     try:
+        await asyncio.to_thread(wait_for_workers, server, 2)
         redis = Redis.from_url(REDIS_TEST_URL)
         try:
             subscribers: list[int] = []
@@ -325,6 +326,7 @@ async def test_a_goal_scored_while_redis_restarts_reaches_every_viewer(tmp_path:
             LIVESCORES_CLOCK_INTERVAL="3600",
         )
         try:
+            await asyncio.to_thread(wait_for_workers, server, 2)
             async with viewers(server, 20) as crowd:
                 assert len(worker_pids(server, "socket: open as viewer")) == 2
                 match_id = next(iter(crowd[0].board))
@@ -343,8 +345,8 @@ async def test_a_goal_scored_while_redis_restarts_reaches_every_viewer(tmp_path:
                 redis.start()
                 await eventually(lambda: all(v.board[match_id].version == before.version + 1 for v in crowd), 15)
                 assert all(v.board[match_id].home_score == before.home_score + 1 for v in crowd)
-                assert len(worker_pids(server, "bus: subscribed to")) == 2
-                assert sum(worker_pids(server, "bus: subscribed to").values()) >= 4  # both resubscribed
+                # The scorer's worker showed the goal itself; it may still be backing off.
+                await eventually(lambda: sorted(worker_pids(server, "bus: subscribed to").values()) == [2, 2])
 
                 assert (await score(sam, match_id)).startswith("ok: ")
                 await eventually(lambda: all(v.board[match_id].version == before.version + 2 for v in crowd))
@@ -380,7 +382,7 @@ def http_get(url: str) -> tuple[int, str]:
 @pytest.mark.slow
 def test_several_workers_without_a_shared_bus_are_reported_at_start_up(tmp_path: Path) -> None:
     with running_server(tmp_path, "--workers", "2") as server:
-        time.sleep(1)  # both workers have started
+        wait_for_workers(server, 2)
         warnings = worker_pids(server, "MISCONFIGURED: 2 workers share no bus")
     assert len(warnings) == 2, server.log()
 
