@@ -43,7 +43,8 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to Hypercorn's main process and its workers alike, as a crashed machine would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
     def stop(self, timeout: float = 15) -> int:
@@ -52,7 +53,7 @@ class Server:
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
         return self.process.returncode
 
@@ -69,8 +70,8 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_server(tmp_path: Path, *args: str, port: int | None = None, own_group: bool = False, **env: str) -> Server:
-    """`own_group`: in a process group of its own, to be signalled whole as platforms do."""
+def start_server(tmp_path: Path, *args: str, port: int | None = None, **env: str) -> Server:
+    """In a process group of its own, so that the server and its workers can be signalled whole."""
     port = port or free_port()
     log_path = tmp_path / f"server-{port}-{time.monotonic_ns()}.log"
     config = str(ROOT / "hypercorn.toml")
@@ -81,7 +82,7 @@ def start_server(tmp_path: Path, *args: str, port: int | None = None, own_group:
         env=server_env(tmp_path, **env),
         stdout=log_path.open("wb"),
         stderr=subprocess.STDOUT,
-        start_new_session=own_group,
+        start_new_session=True,
     )
     server = Server(f"http://127.0.0.1:{port}", process, log_path)
     wait_until_healthy(server)

@@ -151,7 +151,7 @@ def test_sigterm_closes_every_socket_with_1012_and_exits_in_time_keeping_the_goa
     tmp_path: Path, workers: str, signalled: str
 ) -> None:
     """Heroku, systemd and honcho signal every process of the group; `kill <pid>` only the parent."""
-    server = start_server(tmp_path, "--workers", workers, own_group=True, LIVESCORES_CLOCK_INTERVAL="3600")
+    server = start_server(tmp_path, "--workers", workers, LIVESCORES_CLOCK_INTERVAL="3600")
     wait_for_workers(server, max(1, int(workers)))
     try:
         with ExitStack() as sockets:
@@ -202,7 +202,7 @@ def test_sigterm_closes_every_socket_with_1012_and_exits_in_time_keeping_the_goa
 
 @pytest.mark.slow
 def test_a_server_still_stops_on_sigterm_with_no_socket_open(tmp_path: Path) -> None:
-    server = start_server(tmp_path, own_group=True)
+    server = start_server(tmp_path)
     started = time.monotonic()
     os.killpg(server.process.pid, signal.SIGTERM)
     try:
@@ -217,7 +217,7 @@ def test_a_server_still_stops_on_sigterm_with_no_socket_open(tmp_path: Path) -> 
 def test_a_worker_signalled_alone_drains_then_ends_and_hypercorn_stops_as_it_does_for_any_lost_worker(
     tmp_path: Path,
 ) -> None:
-    server = start_server(tmp_path, "--workers", "2", own_group=True)
+    server = start_server(tmp_path, "--workers", "2")
     wait_for_workers(server, 2)
     try:
         with ExitStack() as sockets:
