@@ -14,6 +14,7 @@ from .auth import init_auth
 from .bus import open_bus
 from .config import Config
 from .hub import Hub
+from .lifecycle import Drain, hypercorn_worker_count
 from .proxy import behind_proxy
 from .render import Renderer
 from .scoreboard import Scoreboard
@@ -22,6 +23,7 @@ from .store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("livescores")
+DRAIN_KEY = "livescores.drain"
 
 
 def create_app(config: Config | None = None) -> Quart:
@@ -40,23 +42,29 @@ def create_app(config: Config | None = None) -> Quart:
     async def open_services() -> None:
         _configure_logging()
         store = Store(config.database_url)
-        bus = open_bus(config.bus_url)
+        bus = open_bus(config.bus_url, config.bus_channel, config.bus_verify_tls)
         hub = Hub(Renderer(app.jinja_env), config.max_sockets)
         scoreboard = Scoreboard(config, store, bus, hub)
         await scoreboard.start()
         app.secret_key = config.secret_key or await store.setting("secret_key", lambda: secrets.token_hex(32))
         token = config.scorer_token or await store.setting("scorer_token", lambda: secrets.token_urlsafe(24))
         app.extensions[EXTENSION_KEY] = Services(config, store, bus, hub, scoreboard, token)
-        if config.worker_count > 1 and bus.name == "memory":
+        app.extensions[DRAIN_KEY] = drain = Drain(hub)
+        drain.install()
+        workers = max(config.worker_count, hypercorn_worker_count())
+        if workers > 1 and bus.name == "memory":
             log.warning(
                 "MISCONFIGURED: %d workers share no bus, so a goal reaches only its own worker's viewers. "
                 "Set REDIS_URL.",
-                config.worker_count,
+                workers,
             )
         log.info("Scorers sign in at /signin?token=%s", token)
 
     @app.after_serving
     async def close_services() -> None:
+        drain: Drain | None = app.extensions.pop(DRAIN_KEY, None)
+        if drain is not None:
+            await drain.uninstall()
         found: Services | None = app.extensions.pop(EXTENSION_KEY, None)
         if found is not None:
             await found.scoreboard.stop()
@@ -82,7 +90,7 @@ def _configure_logging() -> None:
     root = logging.getLogger("livescores")
     if not root.handlers:
         handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.INFO)
 

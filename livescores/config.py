@@ -24,6 +24,8 @@ def normalise_database_url(url: str) -> str:
 class Config:
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'livescores.db'}"
     bus_url: str = "memory://"
+    bus_channel: str = "livescores:changes"
+    bus_verify_tls: bool = True
     scorer_token: str | None = None
     secret_key: str | None = None
     allowed_origins: tuple[str, ...] = ()
@@ -52,6 +54,8 @@ class Config:
         return cls(
             database_url=normalise_database_url(database_url),
             bus_url=env.get("REDIS_URL") or "memory://",
+            bus_channel=env.get("LIVESCORES_CHANNEL") or "livescores:changes",
+            bus_verify_tls=env.get("LIVESCORES_REDIS_VERIFY_TLS", "1") not in {"0", "false", "no"},
             scorer_token=env.get("LIVESCORES_SCORER_TOKEN") or None,
             secret_key=env.get("SECRET_KEY") or None,
             allowed_origins=_split(env.get("LIVESCORES_ALLOWED_ORIGINS", "")),

@@ -39,6 +39,7 @@ class Connection:
         self._send_timeout = send_timeout
         self._outbox: dict[str, str] = {}
         self._ready = asyncio.Event()
+        self.flushing = asyncio.Lock()  # held from taking the outbox to the end of its send
 
     def push(self, key: str, html: str) -> None:
         if key == BOARD_KEY:
@@ -60,10 +61,11 @@ class Connection:
                 raise SlowConsumer from error
 
     async def flush(self) -> None:
-        if self._outbox:
-            message = "".join(self._outbox.values())
-            self._outbox.clear()
-            await self._send(message)
+        async with self.flushing:
+            if self._outbox:
+                message = "".join(self._outbox.values())
+                self._outbox.clear()
+                await self._send(message)
 
 
 class Hub:
@@ -75,6 +77,7 @@ class Hub:
         self._snapshots: dict[Role, str] = {}
         self._clocks: dict[str, str] = {}
         self._timelines: dict[str, RenderedTimeline] = {}
+        self.closing = asyncio.Event()  # set when the worker stops: every socket closes with 1012
 
     @property
     def matches(self) -> list[Match]:
@@ -125,7 +128,8 @@ class Hub:
         lost messages), pushing only what differs from what the sockets already have."""
         fresh = list(matches)
         same_matches = [m.id for m in fresh] == list(self.rows)
-        changed = [m for m in fresh if m.id not in self.rows or self.rows[m.id].match != m]
+        # Only newer versions: a write applied here while the store was being read stays shown.
+        changed = [m for m in fresh if m.id not in self.rows or m.version > self.rows[m.id].match.version]
         rendered = {m.id: await self.renderer.render(m) for m in changed}
         timelines = {m.id: await self.timeline(m) for m in changed if self.watched(m.id)}
         # No awaits from here on: the rows and what the sockets get change together.

@@ -22,6 +22,7 @@ blueprint = Blueprint("socket", __name__)
 # htmx reconnects after 1011-1013 and never after 1008/1009; 1000 would strand the page.
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
+SERVICE_RESTART = 1012
 TRY_AGAIN_LATER = 1013
 ABUSE_LIMIT = 100  # refused messages in a row before a socket counts as hostile
 
@@ -62,31 +63,42 @@ async def live() -> None:
     match_id = websocket.args.get("match") or None
     if match_id is not None and (not MATCH_ID.match(match_id) or match_id not in hub.rows):
         abort(404)
-    if hub.is_full():
+    if hub.closing.is_set() or hub.is_full():
         await websocket.accept()
-        await websocket.close(TRY_AGAIN_LATER, "server busy")
+        await websocket.close(SERVICE_RESTART if hub.closing.is_set() else TRY_AGAIN_LATER)
         return
     connection = Connection(current_role(), websocket.send, app_services.config.outbox_timeout_seconds, match_id)
     await websocket.accept()
     await hub.attach(connection)
     log.info("socket: open as %s (%d open)", connection.role, len(hub.connections))
+    writing = asyncio.Lock()  # held by the receiver from a command to its acknowledgement
     sender = asyncio.create_task(connection.run())
-    receiver = asyncio.create_task(_receive(connection))
+    receiver = asyncio.create_task(_receive(connection, writing))
+    closing = asyncio.create_task(hub.closing.wait())
     close_code: int | None = None
     try:
-        done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
-        error = next(iter(done)).exception()
-        if isinstance(error, SlowConsumer):
-            close_code = TRY_AGAIN_LATER
-        elif isinstance(error, Closing):
-            close_code = error.code
-        elif error is not None:
-            raise error
+        done, _ = await asyncio.wait({sender, receiver, closing}, return_when=asyncio.FIRST_COMPLETED)
+        if closing in done:
+            close_code = SERVICE_RESTART
+            async with writing:  # a write under way finishes and queues its acknowledgement first
+                receiver.cancel()
+        else:
+            error = next(iter(done)).exception()
+            if isinstance(error, SlowConsumer):
+                close_code = TRY_AGAIN_LATER
+            elif isinstance(error, Closing):
+                close_code = error.code
+            elif error is not None:
+                raise error
     finally:
         hub.detach(connection)
-        for task in (sender, receiver):
-            task.cancel()
-        await asyncio.wait({sender, receiver})
+        receiver.cancel()
+        closing.cancel()
+        if close_code not in (None, TRY_AGAIN_LATER):
+            async with connection.flushing:  # a message being sent is not cut off by the close
+                sender.cancel()
+        sender.cancel()
+        await asyncio.wait({sender, receiver, closing})
         log.info("socket: closed %s (%d open)", close_code or "by client", len(hub.connections))
     if close_code is not None:
         # The feedback that explains the close goes first, unless the socket is the slow one.
@@ -97,32 +109,33 @@ async def live() -> None:
         await websocket.close(close_code)
 
 
-async def _receive(connection: Connection) -> None:
+async def _receive(connection: Connection, writing: asyncio.Lock) -> None:
     app_services = services()
     config = app_services.config
     bucket = TokenBucket(config.scoring_rate, config.scoring_burst)
     refused_in_a_row = 0
     while True:
         raw = await websocket.receive()
-        try:
-            command = parse_command(raw, config.max_message_bytes)
-            if not bucket.take():
-                raise InvalidMessage("Slow down: too many messages at once. This one was ignored.")
-            scorer = current_scorer()
-            if scorer is None or connection.role != "scorer":
-                raise InvalidMessage("Only signed-in scorers can record events. Nothing was changed.")
-            match = await app_services.scoreboard.record(command, scorer)
-        except MessageTooLarge as error:
-            connection.push("feedback", feedback(str(error)))
-            raise Closing(MESSAGE_TOO_BIG) from error
-        except (InvalidMessage, RuleViolation) as error:
-            refused_in_a_row += 1
-            connection.push("feedback", feedback(str(error)))
-            if refused_in_a_row >= ABUSE_LIMIT:
-                raise Closing(POLICY_VIOLATION) from error
-            continue
-        refused_in_a_row = 0
-        connection.push("feedback", feedback(describe(match, command.kind), level="ok"))
+        async with writing:
+            try:
+                command = parse_command(raw, config.max_message_bytes)
+                if not bucket.take():
+                    raise InvalidMessage("Slow down: too many messages at once. This one was ignored.")
+                scorer = current_scorer()
+                if scorer is None or connection.role != "scorer":
+                    raise InvalidMessage("Only signed-in scorers can record events. Nothing was changed.")
+                match = await app_services.scoreboard.record(command, scorer)
+            except MessageTooLarge as error:
+                connection.push("feedback", feedback(str(error)))
+                raise Closing(MESSAGE_TOO_BIG) from error
+            except (InvalidMessage, RuleViolation) as error:
+                refused_in_a_row += 1
+                connection.push("feedback", feedback(str(error)))
+                if refused_in_a_row >= ABUSE_LIMIT:
+                    raise Closing(POLICY_VIOLATION) from error
+                continue
+            refused_in_a_row = 0
+            connection.push("feedback", feedback(describe(match, command.kind), level="ok"))
 
 
 def describe(match: Match, kind: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from quart import Blueprint, Response, abort, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 from quart_auth import logout_user
@@ -96,7 +98,8 @@ async def healthz() -> tuple[dict[str, object], int]:
         except Exception as error:  # reported, not raised
             checks[name] = f"error: {type(error).__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    body = {"status": "ok" if healthy else "unavailable", **checks, "sockets": len(app_services.hub.connections)}
+    sockets = len(app_services.hub.connections)
+    body = {"status": "ok" if healthy else "unavailable", **checks, "sockets": sockets, "worker": os.getpid()}
     return body, 200 if healthy else 503
 
 

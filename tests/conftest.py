@@ -42,6 +42,11 @@ async def drop_postgres_database(url: str) -> None:
         await conn.close()
 
 
+def private_channel() -> str:
+    """A pub/sub channel no other test (nor anyone else on the shared Redis) publishes on."""
+    return f"livescores-test:{secrets.token_hex(8)}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """Every test that touches the store runs on SQLite and on PostgreSQL."""

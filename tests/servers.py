@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HYPERCORN = str(Path(sys.executable).with_name("hypercorn"))
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 
@@ -43,7 +43,8 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to Hypercorn's main process and its workers alike, as a crashed machine would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
     def stop(self, timeout: float = 15) -> int:
@@ -52,7 +53,7 @@ class Server:
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
         return self.process.returncode
 
@@ -70,19 +71,18 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def start_server(tmp_path: Path, *args: str, port: int | None = None, **env: str) -> Server:
+    """In a process group of its own, so that the server and its workers can be signalled whole."""
     port = port or free_port()
     log_path = tmp_path / f"server-{port}-{time.monotonic_ns()}.log"
-    command = [
-        HYPERCORN,
-        "--config",
-        str(ROOT / "hypercorn.toml"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        *args,
-        "livescores:app",
-    ]
+    config = str(ROOT / "hypercorn.toml")
+    command = [HYPERCORN, "--config", config, "--bind", f"127.0.0.1:{port}", *args, "livescores:app"]
     process = subprocess.Popen(
-        command, cwd=ROOT, env=server_env(tmp_path, **env), stdout=log_path.open("wb"), stderr=subprocess.STDOUT
+        command,
+        cwd=ROOT,
+        env=server_env(tmp_path, **env),
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     server = Server(f"http://127.0.0.1:{port}", process, log_path)
     wait_until_healthy(server)
@@ -102,6 +102,15 @@ def wait_until_healthy(server: Server, timeout: float = 30) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"server did not become healthy:\n{server.log()}")
+
+
+def wait_for_workers(server: Server, count: int, timeout: float = 30) -> None:
+    """Until `count` worker processes are serving (the health check reached only one of them)."""
+    deadline = time.monotonic() + timeout
+    while len(re.findall(r"\] \[INFO\] Running on ", server.log())) < count:
+        if time.monotonic() > deadline or server.process.poll() is not None:
+            raise RuntimeError(f"{count} workers did not start:\n{server.log()}")
+        time.sleep(0.05)
 
 
 @contextmanager
@@ -131,3 +140,51 @@ def scorer_cookie(base_url: str, name: str = "Sam") -> str:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
+
+
+class RedisServer:
+    """A private `redis-server` on a free port, so a test can stop and start it at will."""
+
+    def __init__(self, directory: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        log = (self.directory / "redis.log").open("ab")
+        self.process = subprocess.Popen(command, cwd=self.directory, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[RedisServer]:
+    server = RedisServer(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,130 @@
+"""How a worker process stops among others without losing a goal or stranding a viewer.
+
+Hypercorn runs the app's after_serving hooks only once every connection has ended (or its
+graceful_timeout has passed), and a live socket never ends by itself, so the app closes its
+sockets with 1012 (Service Restart, which htmx reconnects on) as soon as a shutdown begins.
+Two things begin one: SIGTERM reaching the worker (Heroku, systemd and honcho signal every
+process of the group, and Hypercorn's parent terminates the workers still running when one
+has exited), and the event Hypercorn's parent sets for its workers when it alone was signalled.
+Neither replaces Hypercorn's own shutdown, which still stops the listeners and then the app,
+and SIGTERM still reaches whatever handled it before the app did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .hub import Hub
+
+log = logging.getLogger(__name__)
+
+DRAIN_TIMEOUT = 10.0  # well inside Heroku's 30 s between SIGTERM and SIGKILL
+STOP_GRACE = 3.0  # after draining, how long a signalled worker waits for Hypercorn to stop it
+
+
+def hypercorn_worker_setting(name: str) -> Any:
+    """What Hypercorn handed this worker process when it spawned it (its `config` and
+    `shutdown_event`), or None when the app does not run in a Hypercorn worker process."""
+    kwargs = getattr(multiprocessing.current_process(), "_kwargs", None)
+    return kwargs.get(name) if isinstance(kwargs, dict) else None
+
+
+def hypercorn_worker_count() -> int:
+    """How many worker processes the Hypercorn that started this process runs (1 if unknown)."""
+    workers = getattr(hypercorn_worker_setting("config"), "workers", None)
+    return workers if isinstance(workers, int) and workers > 0 else 1
+
+
+class Drain:
+    """Closes every socket of this worker once, on SIGTERM or when Hypercorn stops the worker."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.finished = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._fallback: asyncio.Task[None] | None = None
+        self._restore: Callable[[], None] | None = None
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        previous = getattr(loop, "_signal_handlers", {}).get(signal.SIGTERM)
+        before = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm() -> None:
+            self.begin("SIGTERM")
+            # The signal still reaches whoever had it: a Hypercorn serving in this very process,
+            # another server's handler, or (a Hypercorn worker's lot) the default, which ends it.
+            if previous is not None:
+                previous._run()
+            elif callable(before):
+                before(signal.SIGTERM, None)
+            elif before == signal.SIG_DFL and self._fallback is None:
+                self._fallback = asyncio.create_task(self._end_unless_stopped(), name="sigterm-fallback")
+
+        try:
+            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        except (RuntimeError, ValueError) as error:  # not the main thread: the server handles signals
+            log.info("shutdown: SIGTERM not hooked (%s)", error)
+        else:
+            self._restore = lambda: _restore_sigterm(loop, previous, before)
+        event = hypercorn_worker_setting("shutdown_event")
+        if event is not None and callable(getattr(event, "is_set", None)):
+            self._watcher = asyncio.create_task(self._watch(event), name="hypercorn-shutdown-watch")
+
+    async def uninstall(self) -> None:
+        if self._restore is not None:
+            self._restore()
+            self._restore = None
+        for task in (self._fallback, self._watcher, self._task):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    def begin(self, reason: str) -> None:
+        if self._task is None:
+            log.info("shutdown: %s; closing %d sockets with 1012", reason, len(self.hub.connections))
+            self.hub.closing.set()
+            self._task = asyncio.create_task(self._wait_for_sockets(), name="drain")
+
+    async def _wait_for_sockets(self) -> None:
+        started = time.monotonic()
+        while self.hub.connections and time.monotonic() - started < DRAIN_TIMEOUT:  # noqa: ASYNC110 - a plain set
+            await asyncio.sleep(0.02)
+        left = len(self.hub.connections)
+        log.info("shutdown: sockets closed in %.2fs (%d still open)", time.monotonic() - started, left)
+        self.finished.set()
+
+    async def _end_unless_stopped(self) -> None:
+        """A worker signalled on its own: Hypercorn's main process, signalled with it as a rule,
+        stops it in the meantime; if not, it ends as SIGTERM would have ended it undrained."""
+        await self.finished.wait()
+        await asyncio.sleep(STOP_GRACE)
+        event = hypercorn_worker_setting("shutdown_event")
+        if event is not None and event.is_set():
+            return
+        log.warning("shutdown: nothing stopped this process within %.0fs of SIGTERM; ending it", STOP_GRACE)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    async def _watch(self, event: Any) -> None:
+        while not event.is_set():  # noqa: ASYNC110 - a multiprocessing event cannot be awaited
+            await asyncio.sleep(0.1)
+        self.begin("Hypercorn is stopping this worker")
+
+
+def _restore_sigterm(loop: asyncio.AbstractEventLoop, previous: Any, before: Any) -> None:
+    if previous is not None:
+        loop.add_signal_handler(signal.SIGTERM, previous._callback, *previous._args)
+        return
+    loop.remove_signal_handler(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
