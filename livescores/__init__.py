@@ -20,6 +20,7 @@ from .render import Renderer
 from .scoreboard import Scoreboard
 from .services import EXTENSION_KEY, Services
 from .store import Store
+from .transport import keep_asgi_send
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("livescores")
@@ -35,6 +36,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(socket.blueprint)
     app.register_blueprint(feeds.blueprint)
+    app.asgi_app = keep_asgi_send(app.asgi_app)  # type: ignore[method-assign]
     if config.trust_proxy_headers:
         app.asgi_app = behind_proxy(app.asgi_app)  # type: ignore[method-assign]
 

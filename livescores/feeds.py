@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -82,7 +83,7 @@ async def page_stream() -> Response:
 async def _stream(role: Role, match_id: str | None, html: bool = False) -> Response:
     app_services = services()
     hub = app_services.hub
-    if hub.is_full():
+    if hub.closing.is_set() or hub.is_full():
         abort(503)
     # One message waits at most; while it does, the outbox coalesces newer pushes behind it.
     pending: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
@@ -90,23 +91,25 @@ async def _stream(role: Role, match_id: str | None, html: bool = False) -> Respo
 
     async def events() -> AsyncIterator[bytes]:
         await hub.attach(connection)
-        sender = asyncio.create_task(connection.run())
-        log.info("stream: open as %s (%d open)", role, len(hub.connections))
+        opened = time.monotonic()
         try:
             yield b"retry: 2000\n\n"
-            while not sender.done():
-                try:
-                    async with asyncio.timeout(KEEPALIVE_SECONDS):
-                        message = await pending.get()
-                except TimeoutError:
+            while True:
+                taking = asyncio.ensure_future(pending.get())
+                waiting: set[asyncio.Future[Any]] = {taking, connection.stopped}
+                await asyncio.wait(waiting, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                if not taking.done():
+                    taking.cancel()
+                    if connection.stopped.done():
+                        return  # the client reconnects (htmx and EventSource both do) elsewhere or later
                     yield b": keep-alive\n\n"
                     continue
+                message = taking.result()
                 yield (sse_event(message) if html else message).encode()
         finally:
             hub.detach(connection)
-            sender.cancel()
-            await asyncio.wait({sender})
-            log.info("stream: closed (%d open)", len(hub.connections))
+            await connection.close()
+            log.info("stream: %s closed after %.1fs (%d open)", role, time.monotonic() - opened, len(hub.connections))
 
     response = Response(events(), headers=STREAM_HEADERS)
     response.timeout = None

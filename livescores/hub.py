@@ -18,54 +18,89 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 from .matches import Match, Side, clock_label
-from .render import ROLES, RenderedRow, RenderedTimeline, Renderer, Role, board_snapshot, partial, row_id
+from .render import RenderedRow, RenderedTimeline, Renderer, Role, board_snapshot, partial, row_id
+from .transport import DirectWriter, text_frame
 
 log = logging.getLogger(__name__)
 
 BOARD_KEY = "board"
 
 
-class SlowConsumer(Exception):
-    """A socket that did not take a message within the outbox timeout."""
+SERVICE_RESTART = 1012  # htmx reconnects after it: the close of a worker that is stopping
+TRY_AGAIN_LATER = 1013  # htmx reconnects after it: the close of a socket that stopped reading
 
 
 class Connection:
+    """One socket's (or stream's) way out.
+
+    A push is written straight to the socket's transport when nothing is waiting before it
+    and the socket keeps up (see transport.py); otherwise it goes to the outbox, keyed by
+    what it replaces, and a flush task sends the outbox through `send` until it is empty.
+    A socket that takes longer than `send_timeout` to accept a message is stopped with 1013.
+    """
+
     def __init__(
-        self, role: Role, send: Callable[[str], Awaitable[None]], send_timeout: float, match_id: str | None = None
+        self,
+        role: Role,
+        send: Callable[[str], Awaitable[None]],
+        send_timeout: float,
+        match_id: str | None = None,
+        writer: DirectWriter | None = None,
     ) -> None:
         self.role: Role = role
         self.match_id = match_id  # None: the whole board
         self._send = send
         self._send_timeout = send_timeout
+        self._writer = writer
         self._outbox: dict[str, str] = {}
-        self._ready = asyncio.Event()
-        self.flushing = asyncio.Lock()  # held from taking the outbox to the end of its send
+        self._flusher: asyncio.Task[None] | None = None
+        # Resolved with a close code when the connection must end from this side.
+        self.stopped: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
-    def push(self, key: str, html: str) -> None:
+    def push(self, key: str, html: str, frame: bytes | None = None) -> None:
+        direct = self._writer is not None and self._flusher is None and not self._outbox
+        if direct and self._writer.write(frame or text_frame(html)):  # type: ignore[union-attr]
+            return
         if key == BOARD_KEY:
             # A snapshot supersedes every row still waiting; feedback and timelines survive.
             self._outbox = {k: v for k, v in self._outbox.items() if not k.startswith("row:")}
         self._outbox[key] = html
-        self._ready.set()
+        if self._flusher is None and not self.stopped.done():
+            self._flusher = asyncio.create_task(self._flush_outbox())
 
-    async def run(self) -> None:
-        """Send whatever is in the outbox, one message at a time, until cancelled."""
-        while True:
-            await self._ready.wait()
-            self._ready.clear()
-            try:
-                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
-                async with asyncio.timeout(self._send_timeout):
-                    await self.flush()
-            except TimeoutError as error:
-                raise SlowConsumer from error
+    def stop(self, code: int) -> None:
+        if not self.stopped.done():
+            self.stopped.set_result(code)
 
     async def flush(self) -> None:
-        async with self.flushing:
-            if self._outbox:
+        """Wait for the message being sent, then send what is left (before a close)."""
+        if self._flusher is not None:
+            await asyncio.wait({self._flusher})
+        if self._outbox:
+            message = "".join(self._outbox.values())
+            self._outbox.clear()
+            await self._send(message)
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.wait({self._flusher})
+
+    async def _flush_outbox(self) -> None:
+        try:
+            while self._outbox:
                 message = "".join(self._outbox.values())
                 self._outbox.clear()
-                await self._send(message)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
+                async with asyncio.timeout(self._send_timeout):
+                    await self._send(message)
+        except TimeoutError:
+            self.stop(TRY_AGAIN_LATER)
+        except Exception as error:  # the socket went away under the send
+            log.debug("hub: send failed: %s", error)
+            self.stop(TRY_AGAIN_LATER)
+        finally:
+            self._flusher = None
 
 
 class Hub:
@@ -77,6 +112,7 @@ class Hub:
         self._snapshots: dict[Role, str] = {}
         self._clocks: dict[str, str] = {}
         self._timelines: dict[str, RenderedTimeline] = {}
+        self._snapshot_frames: dict[Role, bytes] = {}
         self.closing = asyncio.Event()  # set when the worker stops: every socket closes with 1012
 
     @property
@@ -91,7 +127,7 @@ class Hub:
         self.connections.add(connection)
         match_id = connection.match_id
         if match_id is None:
-            connection.push(BOARD_KEY, self.snapshot(connection.role))
+            self._push_snapshot(connection)
             return
         row = self.rows.get(match_id)
         if row is None:
@@ -103,6 +139,19 @@ class Hub:
 
     def detach(self, connection: Connection) -> None:
         self.connections.discard(connection)
+
+    def begin_closing(self) -> None:
+        """The worker is stopping: every connection ends with 1012, and no new one starts."""
+        self.closing.set()
+        for connection in self.connections:
+            connection.stop(SERVICE_RESTART)
+
+    def _push_snapshot(self, connection: Connection) -> None:
+        role = connection.role
+        html = self.snapshot(role)
+        if role not in self._snapshot_frames:
+            self._snapshot_frames[role] = text_frame(html)
+        connection.push(BOARD_KEY, html, self._snapshot_frames[role])
 
     def snapshot(self, role: Role) -> str:
         if role not in self._snapshots:
@@ -145,10 +194,11 @@ class Hub:
         if not changed and same_matches:
             return
         self._snapshots.clear()
+        self._snapshot_frames.clear()
         if not same_matches:
             for connection in self.connections:
                 if connection.match_id is None:
-                    connection.push(BOARD_KEY, self.snapshot(connection.role))
+                    self._push_snapshot(connection)
         for match in changed:
             if self.rows[match.id].match.version == match.version:
                 self._fan_out(match.id, self.rows[match.id], timelines.get(match.id), boards=same_matches)
@@ -167,10 +217,11 @@ class Hub:
         self.rows[match.id] = rendered
         self._clocks[match.id] = clock_label(match, datetime.now(UTC))
         self._snapshots.clear()
+        self._snapshot_frames.clear()
         if known is None:
             for connection in self.connections:
                 if connection.match_id is None:
-                    connection.push(BOARD_KEY, self.snapshot(connection.role))
+                    self._push_snapshot(connection)
         else:
             self._fan_out(match.id, rendered, timeline)
         return True
@@ -188,6 +239,7 @@ class Hub:
             self._clocks[match_id] = label
             self.rows[match_id] = fresh
             self._snapshots.clear()
+            self._snapshot_frames.clear()
             self._fan_out(match_id, fresh)
 
     def _is_newer(self, match: Match) -> bool:
@@ -198,12 +250,16 @@ class Hub:
         self, match_id: str, rendered: RenderedRow, timeline: RenderedTimeline | None = None, boards: bool = True
     ) -> None:
         row_key, timeline_key = f"row:{match_id}", f"timeline:{match_id}"
-        pushes = {role: rendered.pushes[role] for role in ROLES}
+        pushes = rendered.pushes
+        # Each role's message is encoded into a frame once, for all the sockets written directly.
+        frames: dict[Role, bytes] = {}
         for connection in self.connections:
+            role = connection.role
             if connection.match_id is None:
                 if boards:
-                    connection.push(row_key, pushes[connection.role])
+                    frame = frames.get(role) or frames.setdefault(role, text_frame(pushes[role]))
+                    connection.push(row_key, pushes[role], frame)
             elif connection.match_id == match_id:
-                connection.push(row_key, pushes[connection.role])
+                connection.push(row_key, pushes[role])
                 if timeline is not None:
-                    connection.push(timeline_key, timeline.pushes[connection.role])
+                    connection.push(timeline_key, timeline.pushes[role])

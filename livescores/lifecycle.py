@@ -93,7 +93,7 @@ class Drain:
     def begin(self, reason: str) -> None:
         if self._task is None:
             log.info("shutdown: %s; closing %d sockets with 1012", reason, len(self.hub.connections))
-            self.hub.closing.set()
+            self.hub.begin_closing()
             self._task = asyncio.create_task(self._wait_for_sockets(), name="drain")
 
     async def _wait_for_sockets(self) -> None:

@@ -6,15 +6,17 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Any
 
 from quart import Blueprint, abort, websocket
 
 from .auth import current_role, current_scorer, websocket_origin_allowed
-from .hub import Connection, SlowConsumer
+from .hub import SERVICE_RESTART, TRY_AGAIN_LATER, Connection
 from .matches import Match, RuleViolation
 from .messages import MATCH_ID, InvalidMessage, MessageTooLarge, parse_command
 from .render import feedback
 from .services import services
+from .transport import SEND_KEY, DirectWriter
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("socket", __name__)
@@ -22,15 +24,7 @@ blueprint = Blueprint("socket", __name__)
 # htmx reconnects after 1011-1013 and never after 1008/1009; 1000 would strand the page.
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
-SERVICE_RESTART = 1012
-TRY_AGAIN_LATER = 1013
 ABUSE_LIMIT = 100  # refused messages in a row before a socket counts as hostile
-
-
-class Closing(Exception):
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 class TokenBucket:
@@ -67,56 +61,53 @@ async def live() -> None:
         await websocket.accept()
         await websocket.close(SERVICE_RESTART if hub.closing.is_set() else TRY_AGAIN_LATER)
         return
-    connection = Connection(current_role(), websocket.send, app_services.config.outbox_timeout_seconds, match_id)
+    writer = DirectWriter.find(websocket.scope.get(SEND_KEY))  # before accept: it declines compression
+    connection = Connection(
+        current_role(), websocket.send, app_services.config.outbox_timeout_seconds, match_id, writer
+    )
     await websocket.accept()
     await hub.attach(connection)
-    log.info("socket: open as %s (%d open)", connection.role, len(hub.connections))
-    writing = asyncio.Lock()  # held by the receiver from a command to its acknowledgement
-    sender = asyncio.create_task(connection.run())
-    receiver = asyncio.create_task(_receive(connection, writing))
-    closing = asyncio.create_task(hub.closing.wait())
+    opened = time.monotonic()
     close_code: int | None = None
     try:
-        done, _ = await asyncio.wait({sender, receiver, closing}, return_when=asyncio.FIRST_COMPLETED)
-        if closing in done:
-            close_code = SERVICE_RESTART
-            async with writing:  # a write under way finishes and queues its acknowledgement first
-                receiver.cancel()
-        else:
-            error = next(iter(done)).exception()
-            if isinstance(error, SlowConsumer):
-                close_code = TRY_AGAIN_LATER
-            elif isinstance(error, Closing):
-                close_code = error.code
-            elif error is not None:
-                raise error
+        close_code = await _converse(connection)
     finally:
         hub.detach(connection)
-        receiver.cancel()
-        closing.cancel()
-        if close_code not in (None, TRY_AGAIN_LATER):
-            async with connection.flushing:  # a message being sent is not cut off by the close
-                sender.cancel()
-        sender.cancel()
-        await asyncio.wait({sender, receiver, closing})
-        log.info("socket: closed %s (%d open)", close_code or "by client", len(hub.connections))
-    if close_code is not None:
-        # The feedback that explains the close goes first, unless the socket is the slow one.
-        if close_code != TRY_AGAIN_LATER:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(1.0):
-                    await connection.flush()
-        await websocket.close(close_code)
+        log.info(
+            "socket: %s closed %s after %.1fs (%d open)",
+            connection.role,
+            close_code or "by client",
+            time.monotonic() - opened,
+            len(hub.connections),
+        )
+        if close_code is None:
+            await connection.close()
+    # What is being sent, and the feedback that explains the close, go first; not to a socket
+    # that stopped reading, which would only hold the close up.
+    if close_code != TRY_AGAIN_LATER:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1.0):
+                await connection.flush()
+    await connection.close()
+    await websocket.close(close_code)
 
 
-async def _receive(connection: Connection, writing: asyncio.Lock) -> None:
+async def _converse(connection: Connection) -> int:
+    """Read and act on messages until this side ends the conversation; the close code.
+    A message being handled is finished (stored and acknowledged) before a stop is obeyed."""
     app_services = services()
     config = app_services.config
     bucket = TokenBucket(config.scoring_rate, config.scoring_burst)
     refused_in_a_row = 0
-    while True:
-        raw = await websocket.receive()
-        async with writing:
+    receiving: asyncio.Future[str | bytes] | None = None
+    try:
+        while True:
+            receiving = asyncio.ensure_future(websocket.receive())
+            waiting: set[asyncio.Future[Any]] = {receiving, connection.stopped}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if connection.stopped.done():
+                return connection.stopped.result()
+            raw = receiving.result()
             try:
                 command = parse_command(raw, config.max_message_bytes)
                 if not bucket.take():
@@ -127,15 +118,18 @@ async def _receive(connection: Connection, writing: asyncio.Lock) -> None:
                 match = await app_services.scoreboard.record(command, scorer)
             except MessageTooLarge as error:
                 connection.push("feedback", feedback(str(error)))
-                raise Closing(MESSAGE_TOO_BIG) from error
+                return MESSAGE_TOO_BIG
             except (InvalidMessage, RuleViolation) as error:
                 refused_in_a_row += 1
                 connection.push("feedback", feedback(str(error)))
                 if refused_in_a_row >= ABUSE_LIMIT:
-                    raise Closing(POLICY_VIOLATION) from error
+                    return POLICY_VIOLATION
                 continue
             refused_in_a_row = 0
             connection.push("feedback", feedback(describe(match, command.kind), level="ok"))
+    finally:
+        if receiving is not None and not receiving.done():
+            receiving.cancel()
 
 
 def describe(match: Match, kind: str) -> str:

@@ -53,7 +53,7 @@ async def goal(ws: WebSocket, match_id: str, side: str = "home", **extra: object
 async def close_code(ws: WebSocket) -> int | None:
     """Read until the server closes the socket; the close code, or the HTTP status of a refusal."""
     try:
-        for _ in range(50):
+        for _ in range(1000):
             await asyncio.wait_for(ws.receive(), 5)
     except WebsocketDisconnectError as error:
         return int(error.args[0])
