@@ -13,7 +13,7 @@ from .auth import current_role, current_scorer, websocket_origin_allowed
 from .hub import Connection, SlowConsumer
 from .matches import Match, RuleViolation
 from .messages import MATCH_ID, InvalidMessage, MessageTooLarge, parse_command
-from .render import feedback
+from .render import Role, feedback
 from .services import services
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,9 @@ async def live() -> None:
         await websocket.accept()
         await websocket.close(TRY_AGAIN_LATER, "server busy")
         return
-    connection = Connection(current_role(), websocket.send, app_services.config.outbox_timeout_seconds, match_id)
+    # An embed's socket (`?embed=1`) is a viewer's even when a scorer's cookie comes along.
+    role: Role = "viewer" if websocket.args.get("embed") else current_role()
+    connection = Connection(role, websocket.send, app_services.config.outbox_timeout_seconds, match_id)
     await websocket.accept()
     await hub.attach(connection)
     log.info("socket: open as %s (%d open)", connection.role, len(hub.connections))
