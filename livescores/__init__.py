@@ -7,7 +7,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from quart import Quart, Response
+from quart import Quart, Response, request
 
 from . import feeds, socket, views
 from .auth import init_auth
@@ -75,7 +75,7 @@ def create_app(config: Config | None = None) -> Quart:
 
     @app.after_request
     async def security_headers(response: Response) -> Response:
-        ancestors = " ".join(config.frame_ancestors) or "'none'"
+        ancestors = frame_ancestors(config, request.path)
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -86,6 +86,14 @@ def create_app(config: Config | None = None) -> Quart:
         return response
 
     return app
+
+
+def frame_ancestors(config: Config, path: str) -> str:
+    """Only the embeds may be framed: by the configured sites, or by this site alone when none
+    are. Every other page (scorer buttons included) refuses to be framed at all."""
+    if path == "/embed" or path.startswith("/embed/"):
+        return " ".join(config.frame_ancestors) or "'self'"
+    return "'none'"
 
 
 def _configure_logging() -> None:

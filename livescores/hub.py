@@ -207,7 +207,8 @@ class Hub:
         """Take a newer state of a match and push it; older or repeated versions are ignored."""
         if not self._is_newer(match):
             return False
-        rendered = await self.renderer.render(match, changed)
+        shown = self.rows.get(match.id)
+        rendered = await self.renderer.render(match, changed, previous=shown.match if shown else None)
         timeline = await self.timeline(match) if self.watched(match.id) else None
         if not self._is_newer(match):
             return False  # a newer version arrived while rendering

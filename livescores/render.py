@@ -8,6 +8,7 @@ swaps them out of band, whatever else the same message carries.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from typing import Any, Literal
 from jinja2 import Environment, Template
 from markupsafe import escape
 
-from .matches import Match, Side, clock_label
+from .matches import SIDES, Match, Minute, Side, clock_label
 
 # "feed" is the JSON change stream for integrations (`/api/stream`), rendered beside the pages.
 Role = Literal["viewer", "scorer", "feed"]
@@ -38,13 +39,71 @@ def utc_text(when: datetime, style: str = "long") -> str:
     return when.strftime("%a %H:%M UTC" if style == "short" else "%a %d %b %Y, %H:%M UTC")
 
 
+ANNOUNCER_ID = "announcer"
+BADGE_COLOURS = 12  # `.badge.c0` … `.badge.c11` in style.css: a class, since the CSP forbids inline styles
+NAME_FILLER = {"fc", "afc", "cf", "sc", "the", "de", "of"}
+
+
+def team_initials(name: str) -> str:
+    """Two or three letters for a team's badge: "Manchester United" → "MU", "Arsenal" → "ARS"."""
+    words = [w for w in name.replace("-", " ").split() if w.casefold() not in NAME_FILLER] or name.split()
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][:3].upper()
+    return "".join(word[0] for word in words[:2]).upper()
+
+
+def team_colour(name: str) -> str:
+    """The badge colour class for a team, the same on every page and every server."""
+    return f"c{zlib.crc32(name.casefold().encode()) % BADGE_COLOURS}"
+
+
+def ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def spoken_minute(minute: Minute) -> str:
+    added = f" plus {minute.added}" if minute.added else ""
+    return f"{ordinal(minute.base)} minute{added}"
+
+
+def goal_sentence(match: Match, side: Side) -> str:
+    """What a screen reader says about a goal: "Goal: Arsenal 1, Chelsea 0, 23rd minute"."""
+    sentence = f"Goal: {match.home} {match.home_score}, {match.away} {match.away_score}"
+    goals = match.goals(side)
+    if goals:
+        goal = goals[-1]
+        if goal.minute is not None:
+            sentence += f", {spoken_minute(goal.minute)}"
+        if goal.player:
+            sentence += f", {'own goal by' if goal.own_goal else 'scored by'} {goal.player}"
+        if goal.penalty:
+            sentence += ", penalty"
+    return sentence
+
+
+def announcement(sentence: str) -> str:
+    """A sentence for the page's one polite live region; it rides along with a push only."""
+    return partial(ANNOUNCER_ID, f"<p>{escape(sentence)}</p>", swap="innerHTML")
+
+
+def new_red_cards(match: Match, previous: Match | None) -> tuple[Side, ...]:
+    """The sides shown a red card since `previous`, so the push can mark it."""
+    if previous is None:
+        return ()
+    return tuple(side for side in SIDES if len(match.red_cards(side)) > len(previous.red_cards(side)))
+
+
 def partial(target_id: str, html: str, swap: str = "outerHTML") -> str:
     return f'<hx-partial hx-target="#{target_id}" hx-swap="{swap}">{html}</hx-partial>'
 
 
 def feedback(message: str, level: Literal["ok", "error"] = "error") -> str:
     """A note for one socket's own page, swapped into its feedback area."""
-    return partial("feedback", f'<span class="{level}">{escape(message)}</span>', swap="innerHTML")
+    role = ' role="alert"' if level == "error" else ""
+    return partial("feedback", f'<span class="{level}"{role}>{escape(message)}</span>', swap="innerHTML")
 
 
 @dataclass(frozen=True)
@@ -68,12 +127,25 @@ class RenderedTimeline:
 class Renderer:
     def __init__(self, env: Environment) -> None:
         env.filters["utc_text"] = utc_text
+        env.filters["initials"] = team_initials
+        env.filters["colour"] = team_colour
         self._row: Template = env.get_template("_match_row.html")
         self._timeline: Template = env.get_template("_match_timeline.html")
 
-    async def row(self, match: Match, role: Role, changed: Side | None = None, now: datetime | None = None) -> str:
+    async def row(
+        self,
+        match: Match,
+        role: Role,
+        changed: Side | None = None,
+        now: datetime | None = None,
+        red_cards: tuple[Side, ...] = (),
+    ) -> str:
         html = await self._row.render_async(
-            match=match, scorer=role == "scorer", changed=changed, clock=clock_label(match, now or datetime.now(UTC))
+            match=match,
+            scorer=role == "scorer",
+            changed=changed,
+            red_cards=red_cards,
+            clock=clock_label(match, now or datetime.now(UTC)),
         )
         return html.strip()
 
@@ -85,13 +157,24 @@ class Renderer:
         pushes = {role: partial(timeline_id(match.id), html[role]) for role in PAGE_ROLES}
         return RenderedTimeline(match, html, pushes)
 
-    async def render(self, match: Match, changed: Side | None = None, now: datetime | None = None) -> RenderedRow:
+    async def render(
+        self, match: Match, changed: Side | None = None, now: datetime | None = None, previous: Match | None = None
+    ) -> RenderedRow:
+        """`changed` is the side that just scored, `previous` the state the pages showed before:
+        the push (never the snapshot) highlights the goal, marks a new red card and announces."""
         now = now or datetime.now(UTC)
         rows = {role: await self.row(match, role, None, now) for role in PAGE_ROLES}
-        if changed is None:
+        red_cards = new_red_cards(match, previous)
+        if changed is None and not red_cards:
             pushes = {role: partial(row_id(match.id), rows[role]) for role in PAGE_ROLES}
         else:
-            pushes = {role: partial(row_id(match.id), await self.row(match, role, changed, now)) for role in PAGE_ROLES}
+            pushes = {
+                role: partial(row_id(match.id), await self.row(match, role, changed, now, red_cards))
+                for role in PAGE_ROLES
+            }
+        if changed is not None:
+            spoken = announcement(goal_sentence(match, changed))
+            pushes = {role: push + spoken for role, push in pushes.items()}
         rows["feed"] = json.dumps(match_json(match, now), separators=(",", ":"))
         pushes["feed"] = sse_event(rows["feed"], "match")
         return RenderedRow(match, rows, pushes)

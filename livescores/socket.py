@@ -14,7 +14,7 @@ from .auth import current_role, current_scorer, websocket_origin_allowed
 from .hub import SERVICE_RESTART, TRY_AGAIN_LATER, Connection
 from .matches import Match, RuleViolation
 from .messages import MATCH_ID, InvalidMessage, MessageTooLarge, parse_command
-from .render import feedback
+from .render import Role, feedback
 from .services import services
 from .transport import SEND_KEY, DirectWriter
 
@@ -62,9 +62,9 @@ async def live() -> None:
         await websocket.close(SERVICE_RESTART if hub.closing.is_set() else TRY_AGAIN_LATER)
         return
     writer = DirectWriter.find(websocket.scope.get(SEND_KEY))  # before accept: it declines compression
-    connection = Connection(
-        current_role(), websocket.send, app_services.config.outbox_timeout_seconds, match_id, writer
-    )
+    # An embed's socket (`?embed=1`) is a viewer's even when a scorer's cookie comes along.
+    role: Role = "viewer" if websocket.args.get("embed") else current_role()
+    connection = Connection(role, websocket.send, app_services.config.outbox_timeout_seconds, match_id, writer)
     await websocket.accept()
     await hub.attach(connection)
     opened = time.monotonic()

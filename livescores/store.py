@@ -98,11 +98,18 @@ class Store:
         self._sqlite_writer = asyncio.Lock()
         self._queued: list[tuple[tuple[str, Event, int | None], asyncio.Future[tuple[Match, Event]]]] = []
         self._group_writer: asyncio.Task[None] | None = None
+        # Reads go through their own connections: on SQLite in WAL mode they never wait for the
+        # writer, whose transactions take the write lock from their first statement.
+        self.reader: AsyncEngine = self.engine
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, immediate=True)
+            self.reader = create_async_engine(self.url, connect_args={"timeout": 30})
+            _configure_sqlite(self.reader, immediate=False)
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.reader is not self.engine:
+            await self.reader.dispose()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -123,26 +130,26 @@ class Store:
             await conn.run_sync(upgrade)
 
     async def ping(self) -> None:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     # -- matches -----------------------------------------------------------------------------
 
     async def all_matches(self) -> list[Match]:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             rows = await conn.execute(
                 select(matches_table).order_by(matches_table.c.position, matches_table.c.kickoff, matches_table.c.id)
             )
             return [_match_from_row(row._mapping) for row in rows]
 
     async def get_match(self, match_id: str) -> Match | None:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (await conn.execute(select(matches_table).where(matches_table.c.id == match_id))).first()
             return _match_from_row(row._mapping) if row else None
 
     async def change_marker(self) -> tuple[int, int]:
         """Moves whenever any event or match is added: the newest event id and the match count."""
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (
                 await conn.execute(
                     select(
@@ -154,7 +161,7 @@ class Store:
             return int(row[0]), int(row[1])
 
     async def events(self, match_id: str) -> list[Event]:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             return await _load_log(conn, match_id)
 
     async def add_matches_if_empty(self, fixtures: Sequence[Match], opening: Sequence[Event] = ()) -> bool:
@@ -228,7 +235,7 @@ class Store:
 
     async def setting(self, key: str, default_factory: Any) -> str:
         """A value generated once and shared by every worker and restart (e.g. a secret)."""
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             value = (await conn.execute(select(settings_table.c.value).where(settings_table.c.key == key))).scalar()
         if value is not None:
             return str(value)
@@ -242,7 +249,7 @@ class Store:
             return str(value)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, immediate: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -256,7 +263,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 async def _record(

@@ -48,6 +48,22 @@ async def match_detail(match_id: str) -> str:
     )
 
 
+@blueprint.get("/embed")
+async def embed_board() -> str:
+    """The whole board as a compact widget for an `<iframe>` on another site (see docs/embeds.md)."""
+    rows = [rendered.rows["viewer"] for rendered in services().hub.rows.values()]
+    return await render_template("embed.html", rows=rows, match=None)
+
+
+@blueprint.get("/embed/<match_id>")
+async def embed_match(match_id: str) -> str:
+    """One match as a compact widget; always a viewer's row, whoever's cookie comes along."""
+    rendered = services().hub.rows.get(match_id)
+    if rendered is None:
+        abort(404)
+    return await render_template("embed.html", rows=[rendered.rows["viewer"]], match=rendered.match)
+
+
 @blueprint.get("/signin")
 async def signin_form() -> ResponseReturnValue:
     given = request.args.get("token")

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "axe"
+AXE_SCRIPT = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -65,3 +70,28 @@ def set_hidden(page: Page, hidden: bool) -> None:
         }""",
         hidden,
     )
+
+
+def axe_core() -> Path:
+    """axe-core 4 from the npm registry, installed once into the project's `.cache/`."""
+    if not AXE_SCRIPT.exists():
+        npm = shutil.which("npm")
+        assert npm, "the accessibility audit needs npm (Debian: apt-get install npm)"
+        subprocess.run([npm, "install", "--silent", "--no-save", "--prefix", str(AXE_DIR), "axe-core@4"], check=True)
+    return AXE_SCRIPT
+
+
+def serious_violations(page: Page) -> list[str]:
+    """Run axe on the page as it is now; its serious and critical findings, one line each."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(axe_core()))
+    results: dict[str, Any] = page.evaluate(
+        "async () => { const r = await axe.run(document); return {violations: r.violations, passes: r.passes.length}; }"
+    )
+    assert results["passes"] > 0, "axe ran no checks"
+    violations: list[dict[str, Any]] = results["violations"]
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {[node['target'] for node in v['nodes']]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]

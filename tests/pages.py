@@ -70,5 +70,5 @@ def rows(html: str) -> dict[str, Row]:
 
 
 def feedback(html: str) -> str | None:
-    found = re.search(r'hx-target="#feedback" hx-swap="innerHTML"><span class="(\w+)">(.*?)</span>', html, re.S)
+    found = re.search(r'hx-target="#feedback" hx-swap="innerHTML"><span class="(\w+)"[^>]*>(.*?)</span>', html, re.S)
     return f"{found.group(1)}: {found.group(2)}" if found else None

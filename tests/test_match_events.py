@@ -92,7 +92,7 @@ async def test_goal_card_and_undo_reach_the_row_and_timeline_of_every_watcher(
         assert (await answer(scorer)).startswith("ok: Recorded red card")
         push = await receive_until(watcher, lambda m: "timeline-" in m)
         assert timeline_of(push, match.id)[-1] == f"45+2' Red card {match.away} Reece James"
-        assert 'class="red-card"' in push and "Reece James" in rows(push)[match.id].html
+        assert 'class="red-card fresh"' in push and "Reece James" in rows(push)[match.id].html
 
         await send(scorer, action="undo", match=match.id, version=str(match.version + 2))
         assert (await answer(scorer)).startswith("ok: Undid the last event")
