@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "axe"
@@ -45,18 +46,31 @@ def watch_console(page: Page) -> list[str]:
 
 def open_live(page: Page, url: str) -> None:
     """Load the board and wait until its socket has delivered the first snapshot."""
-    with page.expect_websocket() as opened:
-        page.goto(url)
-    opened.value.wait_for_event("framereceived")
+    until_first_frame(page, lambda: page.goto(url))
 
 
 def sign_in(page: Page, base_url: str, token: str, name: str = "Alex") -> None:
     page.goto(base_url + "/signin")
     page.fill("input[name=name]", name)
     page.fill("input[name=token]", token)
-    with page.expect_websocket() as opened:
-        page.click("button[type=submit]")
-    opened.value.wait_for_event("framereceived")
+    until_first_frame(page, lambda: page.click("button[type=submit]"))
+
+
+def until_first_frame(page: Page, action: Callable[[], object], timeout: float = 10) -> None:
+    """Do `action`, then wait for the first frame on the socket it opens. The frame may come
+    with the handshake itself, so it is listened for from the moment the socket exists."""
+    frames: list[object] = []
+
+    def listen(ws: WebSocket) -> bool:
+        ws.on("framereceived", lambda payload: frames.append(payload))
+        return True
+
+    with page.expect_websocket(listen):
+        action()
+    deadline = time.monotonic() + timeout
+    while not frames:
+        assert time.monotonic() < deadline, "the socket delivered no snapshot"
+        page.wait_for_timeout(20)
 
 
 def set_hidden(page: Page, hidden: bool) -> None:
