@@ -93,7 +93,6 @@ class DirectWriter:
         if (
             stream.closed
             or stream.state != ASGIWebsocketState.CONNECTED
-            or stream.connection.extensions
             or self._transport.is_closing()
             or self._transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT
         ):

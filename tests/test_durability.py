@@ -50,6 +50,9 @@ def test_empty_and_binary_frames_on_a_real_server_get_an_answer(tmp_path: Path) 
     try:
         cookie = scorer_cookie(server.url)
         with connect(server.ws_url, additional_headers={"Cookie": cookie, "Origin": server.url}) as ws:
+            # The client offered permessage-deflate, as browsers do; the server declines it.
+            assert ws.request is not None and "permessage-deflate" in str(ws.request.headers)
+            assert ws.response is not None and "Sec-WebSocket-Extensions" not in ws.response.headers
             ws.recv(timeout=5)
             for frame in (b"", "", b"\x00\xff", b'{"action": "goal"}'):
                 ws.send(frame)
