@@ -67,6 +67,7 @@ async def live() -> None:
     connection = Connection(role, websocket.send, app_services.config.outbox_timeout_seconds, match_id, writer)
     await websocket.accept()
     await hub.attach(connection)
+    log.info("socket: open as %s (%d open)", connection.role, len(hub.connections))
     opened = time.monotonic()
     close_code: int | None = None
     try:

@@ -254,10 +254,11 @@ def _configure_sqlite(engine: AsyncEngine, immediate: bool) -> None:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # WAL with FULL sync: an acknowledged goal survives a crash of the process or the machine.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if immediate:  # the writer; WAL is a property of the file, so readers need not ask again
+            # WAL with FULL sync: an acknowledged goal survives a crash of the process or the machine.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
