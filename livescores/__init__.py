@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 import sys
@@ -61,6 +62,10 @@ def create_app(config: Config | None = None) -> Quart:
                 workers,
             )
         log.info("Scorers sign in at /signin?token=%s", token)
+        # What start-up made lives as long as the process: keep it out of every later collection,
+        # which would otherwise walk it again and again while thousands of sockets come and go.
+        gc.collect()
+        gc.freeze()
 
     @app.after_serving
     async def close_services() -> None:
