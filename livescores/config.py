@@ -37,6 +37,7 @@ class Config:
     scoring_burst: int = 20
     outbox_timeout_seconds: float = 10.0
     clock_interval_seconds: float = 15.0
+    viewer_count_seconds: float = 5.0
     store_poll_seconds: float = 2.0
     create_demo_matches: bool = True
     worker_count: int = 1
@@ -63,6 +64,7 @@ class Config:
             trust_proxy_headers=env.get("LIVESCORES_TRUST_PROXY", "") in {"1", "true", "yes"},
             max_sockets=int(env.get("LIVESCORES_MAX_SOCKETS", "19500")),
             clock_interval_seconds=float(env.get("LIVESCORES_CLOCK_INTERVAL", "15")),
+            viewer_count_seconds=float(env.get("LIVESCORES_VIEWER_COUNT_INTERVAL", "5")),
             store_poll_seconds=float(env.get("LIVESCORES_STORE_POLL", "2")),
             create_demo_matches=env.get("LIVESCORES_DEMO", "1") not in {"0", "false", "no"},
             worker_count=int(env.get("WEB_CONCURRENCY", "1") or 1),

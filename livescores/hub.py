@@ -18,12 +18,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 from .matches import Match, Side, clock_label
-from .render import RenderedRow, RenderedTimeline, Renderer, Role, board_snapshot, partial, row_id
+from .render import RenderedRow, RenderedTimeline, Renderer, Role, board_snapshot, partial, row_id, viewers_fragment
 from .transport import DirectWriter, text_frame
 
 log = logging.getLogger(__name__)
 
 BOARD_KEY = "board"
+VIEWERS_KEY = "viewers"
 
 
 SERVICE_RESTART = 1012  # htmx reconnects after it: the close of a worker that is stopping
@@ -114,6 +115,7 @@ class Hub:
         self._timelines: dict[str, RenderedTimeline] = {}
         self._snapshot_frames: dict[Role, bytes] = {}
         self.closing = asyncio.Event()  # set when the worker stops: every socket closes with 1012
+        self.watching = 0  # people watching across all workers, as last shown
 
     @property
     def matches(self) -> list[Match]:
@@ -139,6 +141,22 @@ class Hub:
 
     def detach(self, connection: Connection) -> None:
         self.connections.discard(connection)
+
+    @property
+    def watching_here(self) -> int:
+        """This worker's page sockets (boards, match pages, embeds); feeds are not people."""
+        return sum(1 for connection in self.connections if connection.role != "feed")
+
+    def show_watching(self, total: int) -> None:
+        """Tell every page how many people watch, when the number has changed."""
+        if total == self.watching:
+            return
+        self.watching = total
+        fragment = viewers_fragment(total)
+        frame = text_frame(fragment)
+        for connection in self.connections:
+            if connection.role != "feed":
+                connection.push(VIEWERS_KEY, fragment, frame)
 
     def begin_closing(self) -> None:
         """The worker is stopping: every connection ends with 1012, and no new one starts."""

@@ -180,6 +180,10 @@ class Renderer:
         return RenderedRow(match, rows, pushes)
 
 
+def viewers_fragment(total: int) -> str:
+    return partial("viewers", f"{total} watching" if total else "", swap="innerHTML")
+
+
 def board_snapshot(rows: Iterable[RenderedRow], role: Role) -> str:
     """The whole board as one swap, so a reconnecting page also learns of added matches."""
     if role == "feed":

@@ -10,6 +10,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import secrets
+import time
 from datetime import UTC, datetime
 
 from .bus import RESYNC, Bus
@@ -30,6 +33,9 @@ class Scoreboard:
         self.bus = bus
         self.hub = hub
         self._tasks: list[asyncio.Task[None]] = []
+        # People watching on the other workers: worker id -> (count, when it was heard).
+        self._watching_elsewhere: dict[str, tuple[int, float]] = {}
+        self.worker_id = f"{os.getpid()}-{secrets.token_hex(3)}"
 
     async def start(self) -> None:
         await self.store.migrate()
@@ -41,6 +47,7 @@ class Scoreboard:
         self._tasks = [
             asyncio.create_task(self._follow_bus(), name="bus-listener"),
             asyncio.create_task(self._run_clock(), name="match-clock"),
+            asyncio.create_task(self._count_viewers(), name="viewer-count"),
         ]
         if self.bus.name == "memory" and self.config.store_poll_seconds > 0:
             self._tasks.append(asyncio.create_task(self._watch_store(), name="store-watcher"))
@@ -82,6 +89,10 @@ class Scoreboard:
                     await self.hub.load(await self.store.all_matches())
                     continue
                 data = json.loads(message)
+                if "watching" in data:
+                    if data["worker"] != self.worker_id:
+                        self._watching_elsewhere[data["worker"]] = (int(data["watching"]), time.monotonic())
+                    continue
                 await self.hub.apply(match_from_dict(data["match"]), data.get("changed"))
             except asyncio.CancelledError:
                 raise
@@ -101,6 +112,23 @@ class Scoreboard:
                     await self.hub.load(await self.store.all_matches())
             except Exception:
                 log.exception("store watcher: could not reload the board")
+
+    async def _count_viewers(self) -> None:
+        """Every few seconds: tell the other workers how many watch here, and every page the total.
+        A worker not heard from for three rounds (stopped, or cut off) no longer counts."""
+        interval = self.config.viewer_count_seconds
+        while True:
+            await asyncio.sleep(interval)
+            here = self.hub.watching_here
+            try:
+                if self.bus.name != "memory":
+                    await self.bus.publish(json.dumps({"worker": self.worker_id, "watching": here}))
+            except Exception as error:
+                log.debug("bus: could not publish the viewer count: %s", error)
+            now = time.monotonic()
+            heard = {w: seen for w, seen in self._watching_elsewhere.items() if now - seen[1] < 3 * interval}
+            self._watching_elsewhere = heard
+            self.hub.show_watching(here + sum(count for count, _ in heard.values()))
 
     async def _run_clock(self) -> None:
         while True:

@@ -23,6 +23,11 @@ from .services import services
 blueprint = Blueprint("views", __name__)
 
 
+@blueprint.app_context_processor
+def people_watching() -> dict[str, int]:
+    return {"watching": services().hub.watching}
+
+
 @blueprint.get("/")
 async def board() -> str:
     role = current_role()

@@ -67,6 +67,7 @@ def config(database_url: str) -> Config:
         scorer_token=SCORER_TOKEN,
         secret_key="secret-for-tests",
         clock_interval_seconds=3600,
+        viewer_count_seconds=3600,
     )
 
 

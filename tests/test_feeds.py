@@ -108,3 +108,28 @@ async def test_the_page_fallback_stream_carries_the_same_fragments_as_the_socket
         assert rows(pushed)[match.id].away_score == 1 and "hx-ws:send" not in pushed
         await stream.disconnect()
     assert (await client.get("/sse?match=unknown")).status_code == 404
+
+
+async def test_pages_are_told_how_many_people_watch(config: object, client: Client) -> None:
+    from dataclasses import replace
+
+    from livescores import create_app
+
+    counted = create_app(replace(config, viewer_count_seconds=0.05))  # type: ignore[type-var]
+    async with counted.test_app():
+        viewers = counted.test_client()
+        async with socket(viewers) as first, socket(viewers) as second:
+            await first.receive()
+            await second.receive()
+            told = await receive_until(first, lambda m: 'hx-target="#viewers"' in m)
+            assert ">2 watching</hx-partial>" in told
+            async with counted.test_client().request("/api/stream") as feed:  # a feed is not a person
+                await feed.send_complete()
+                await asyncio.sleep(0.3)
+                page = await (await viewers.get("/")).get_data(as_text=True)
+                assert '<span class="viewers" id="viewers">2 watching</span>' in page
+                await feed.disconnect()
+        async with socket(viewers) as third:
+            await third.receive()
+            told = await receive_until(third, lambda m: 'hx-target="#viewers"' in m)
+            assert ">1 watching</hx-partial>" in told

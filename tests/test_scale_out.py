@@ -401,3 +401,13 @@ async def test_a_resync_that_read_the_store_before_a_local_write_does_not_undo_i
         await live.hub.load(read_before)
         assert live.hub.rows[match.id].match == newer
         assert versions_of(match.id, await quiet(viewer)) == [newer.version]
+
+
+async def test_the_number_watching_counts_the_viewers_of_every_worker(config: Config) -> None:
+    async with workers(dataclasses.replace(config, viewer_count_seconds=0.1), 2) as (first, second):
+        async with socket(first.test_client()) as one, socket(second.test_client()) as other:
+            for ws in (one, other):
+                await ws.receive()
+                told = await receive_until(ws, lambda m: ">2 watching</hx-partial>" in m, limit=50)
+                assert 'hx-target="#viewers"' in told
+        assert services_of(first).hub.watching_here == 0
