@@ -10,6 +10,15 @@ _KIND = {
     "type": "string",
     "enum": ["kick_off", "half_time", "second_half", "full_time", "goal", "yellow_card", "red_card", "undo"],
 }
+# What an incident in a match and an entry of its log have in common.
+_EVENT_FIELDS: dict[str, Any] = {
+    "kind": _KIND,
+    "side": _SIDE,
+    "player": _NULLABLE_TEXT,
+    "minute": _NULLABLE_TEXT,
+    "penalty": {"type": "boolean"},
+    "own_goal": {"type": "boolean"},
+}
 
 MATCH: dict[str, Any] = {
     "type": "object",
@@ -33,14 +42,7 @@ MATCH: dict[str, Any] = {
                 "type": "object",
                 "required": ["kind", "side", "player", "minute", "penalty", "own_goal"],
                 "additionalProperties": False,
-                "properties": {
-                    "kind": _KIND,
-                    "side": _SIDE,
-                    "player": _NULLABLE_TEXT,
-                    "minute": _NULLABLE_TEXT,
-                    "penalty": {"type": "boolean"},
-                    "own_goal": {"type": "boolean"},
-                },
+                "properties": _EVENT_FIELDS,
             },
         },
     },
@@ -52,13 +54,8 @@ LOG_ENTRY: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "version": {"type": "integer", "minimum": 1},
-        "kind": _KIND,
         "at": {"type": "string", "format": "date-time"},
-        "side": _SIDE,
-        "player": _NULLABLE_TEXT,
-        "minute": _NULLABLE_TEXT,
-        "penalty": {"type": "boolean"},
-        "own_goal": {"type": "boolean"},
+        **_EVENT_FIELDS,
     },
 }
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+from playwright.sync_api import Browser
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
@@ -17,6 +18,8 @@ from livescores import create_app
 from livescores.config import Config
 from livescores.services import EXTENSION_KEY, Services
 
+from .browser import chromium
+from .servers import Server, running_server
 from .support import SCORER_TOKEN, sign_in
 
 POSTGRES_ADMIN_URL = os.environ.get("LIVESCORES_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
@@ -94,3 +97,27 @@ async def scorer_client(app: Quart) -> Client:
 def live(app: Quart) -> Services:
     found: Services = app.extensions[EXTENSION_KEY]
     return found
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database (plain URL) for tests that start servers on it."""
+    url = await create_postgres_database()
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(url)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, for a module of browser tests."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """A real `hypercorn livescores:app` on a free port and a fresh SQLite file."""
+    with running_server(tmp_path) as started:
+        yield started

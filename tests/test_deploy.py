@@ -15,7 +15,6 @@ import sys
 import time
 import tomllib
 import urllib.request
-from collections.abc import AsyncIterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from websockets.sync.client import connect
 
 from livescores.config import Config
 
-from .conftest import REDIS_TEST_URL, create_postgres_database, drop_postgres_database, private_channel
+from .conftest import REDIS_TEST_URL, private_channel
 from .pages import feedback, rows
 from .servers import ROOT, Server, free_port, scorer_cookie, server_env, wait_until_healthy
 
@@ -103,15 +102,6 @@ def test_the_channel_and_tls_verification_default_to_safe_values() -> None:
 
 
 # -- processes ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    url = await create_postgres_database()
-    try:
-        yield url
-    finally:
-        await drop_postgres_database(url)
 
 
 async def schema_of(url: str) -> tuple[list[str], list[str]]:

@@ -27,7 +27,7 @@ from livescores import create_app
 from livescores.config import Config
 from livescores.services import EXTENSION_KEY, Services
 
-from .conftest import REDIS_TEST_URL, create_postgres_database, drop_postgres_database, private_channel
+from .conftest import REDIS_TEST_URL, private_channel
 from .pages import Row, feedback, rows
 from .servers import Server, redis_server, running_server, scorer_cookie, start_server, wait_for_workers
 from .support import goal, receive_until, sign_in, socket
@@ -226,15 +226,6 @@ def recorded_by(server: Server, name: str) -> str:
     found = re.findall(r"\[(\d+)\] INFO [\w.]+: event: goal \w+ v\d+ by " + re.escape(name) + r"\b", server.log())
     assert found, f"no goal by {name} in the log"
     return found[-1]
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    url = await create_postgres_database()
-    try:
-        yield url
-    finally:
-        await drop_postgres_database(url)
 
 
 @pytest.mark.slow
