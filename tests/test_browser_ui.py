@@ -239,3 +239,26 @@ def test_the_embed_updates_live_inside_an_iframe_on_another_site(browser: Browse
             expect(board.locator(f"#match-{match_id} .score.away")).to_have_text("1", timeout=2000)
             expect(single.locator(f"#match-{match_id} .score.away")).to_have_text("1", timeout=2000)
             assert problems == []
+
+
+def test_the_number_watching_goes_up_and_down_and_the_feeds_match_the_board(browser: Browser, tmp_path: Path) -> None:
+    with running_server(tmp_path, LIVESCORES_VIEWER_COUNT_INTERVAL="0.3") as server:
+        first = browser.new_context().new_page()
+        open_live(first, server.url)
+        expect(first.locator("#viewers")).to_have_text("1 watching", timeout=5000)
+        second = browser.new_context().new_page()
+        open_live(second, server.url)
+        expect(first.locator("#viewers")).to_have_text("2 watching", timeout=5000)
+        expect(second.locator("#viewers")).to_have_text("2 watching", timeout=5000)
+        second.close()
+        expect(first.locator("#viewers")).to_have_text("1 watching", timeout=5000)
+
+        # What the JSON feed says is what the page shows, row by row.
+        feed = json.loads(urlopen_text(server.url + "/api/matches"))["matches"]
+        shown = first.locator("#board > li.match")
+        assert shown.count() == len(feed)
+        for index, match in enumerate(feed):
+            row = shown.nth(index)
+            assert row.get_attribute("data-match-id") == match["id"]
+            assert row.locator(".score.home").inner_text() == str(match["home_score"])
+            assert row.locator(".score.away").inner_text() == str(match["away_score"])
