@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
-from playwright.sync_api import Browser
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
@@ -18,8 +17,6 @@ from livescores import create_app
 from livescores.config import Config
 from livescores.services import EXTENSION_KEY, Services
 
-from .browser import chromium
-from .servers import Server, running_server
 from .support import SCORER_TOKEN, sign_in
 
 POSTGRES_ADMIN_URL = os.environ.get("LIVESCORES_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
@@ -107,17 +104,3 @@ async def postgres_url() -> AsyncIterator[str]:
         yield url
     finally:
         await drop_postgres_database(url)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, for a module of browser tests."""
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """A real `hypercorn livescores:app` on a free port and a fresh SQLite file."""
-    with running_server(tmp_path) as started:
-        yield started

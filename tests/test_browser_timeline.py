@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Browser, expect
 
-from .browser import open_live, sign_in, watch_console
-from .servers import Server
+from .browser import chromium, open_live, sign_in, watch_console
+from .servers import Server, running_server
 from .support import SCORER_TOKEN
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    with running_server(tmp_path) as started:
+        yield started
 
 
 def test_goal_card_and_undo_from_one_page_show_in_another(browser: Browser, server: Server) -> None:
