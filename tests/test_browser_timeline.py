@@ -12,7 +12,9 @@ from .browser import chromium, open_live, sign_in, watch_console
 from .servers import Server, running_server
 from .support import SCORER_TOKEN
 
-pytestmark = pytest.mark.slow
+# A page's first socket now and then fails to show up within the wait on a loaded machine;
+# a browser test is tried again (twice at most) before it counts as failed.
+pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=2, reruns_delay=1)]
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,9 @@ from .pages import feedback, rows
 from .servers import ROOT, Server, free_port, running_server, scorer_cookie, start_server
 from .support import SCORER_TOKEN
 
-pytestmark = pytest.mark.slow
+# A page's first socket now and then fails to show up within the wait on a loaded machine;
+# a browser test is tried again (twice at most) before it counts as failed.
+pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=2, reruns_delay=1)]
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 DEVICES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 760}}
