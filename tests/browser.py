@@ -10,7 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
+
+from .servers import Server, running_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "axe"
@@ -34,6 +37,20 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, for a module of browser tests (import it into the module)."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """A real `hypercorn livescores:app` on a free port and a fresh SQLite file."""
+    with running_server(tmp_path) as started:
+        yield started
 
 
 def watch_console(page: Page) -> list[str]:

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, expect
 
-from .browser import chromium, open_live, sign_in, watch_console
-from .servers import Server, running_server
+from .browser import browser, open_live, server, sign_in, watch_console
+from .servers import Server
 from .support import SCORER_TOKEN
 
 # A page's first socket now and then fails to show up within the wait on a loaded machine;
 # a browser test is tried again (twice at most) before it counts as failed.
 pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=2, reruns_delay=1)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    with running_server(tmp_path) as started:
-        yield started
 
 
 def test_goal_card_and_undo_from_one_page_show_in_another(browser: Browser, server: Server) -> None:

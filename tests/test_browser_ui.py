@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 from websockets.sync.client import connect
 
-from .browser import chromium, open_live, serious_violations, sign_in, watch_console
+from .browser import browser, open_live, serious_violations, server, sign_in, watch_console
 from .pages import feedback, rows
 from .servers import ROOT, Server, free_port, running_server, scorer_cookie, start_server
 from .support import SCORER_TOKEN
@@ -29,18 +29,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=2, reruns_delay=1)]
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 DEVICES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 760}}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    with running_server(tmp_path) as started:
-        yield started
 
 
 def record(server: Server, *commands: dict[str, object]) -> None:
