@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import random
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from livescores.matches import Event, Match, Minute, RuleViolation, replay
-from livescores.store import StaleVersion, Store, UnknownMatch
+from livescores.store import StaleVersion, Store, UnknownMatch, _enter_wal
 
 
 @pytest.fixture
@@ -89,3 +94,33 @@ async def test_many_concurrent_goals_are_each_stored_once(store: Store) -> None:
     assert versions == list(range(2, 302))
     stored = await store.get_match("m1")
     assert stored is not None and stored.home_score == 300 and len(await store.events("m1")) == 301
+
+
+def _open_like_a_starting_worker(path: str, start: Any) -> None:
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    connection.execute("PRAGMA busy_timeout=30000")
+    start.wait()
+    _enter_wal(connection.cursor())
+    connection.execute("BEGIN IMMEDIATE")
+    connection.execute("CREATE TABLE IF NOT EXISTS started (pid INTEGER)")
+    connection.execute("INSERT INTO started VALUES (?)", (os.getpid(),))
+    connection.execute("COMMIT")
+
+
+def test_workers_racing_on_a_fresh_sqlite_file_all_start(tmp_path: Path) -> None:
+    """Switching a new file to WAL needs a lock SQLite does not wait for; every worker opening
+    the file at once must still get through (before, one was refused with "database is locked")."""
+    context = multiprocessing.get_context("fork")
+    for attempt in range(60):
+        path = str(tmp_path / f"race-{attempt}.db")
+        start = context.Event()
+        workers = [context.Process(target=_open_like_a_starting_worker, args=(path, start)) for _ in range(3)]
+        for worker in workers:
+            worker.start()
+        start.set()
+        for worker in workers:
+            worker.join(60)
+        assert [worker.exitcode for worker in workers] == [0, 0, 0], f"attempt {attempt}"
+        with sqlite3.connect(path) as check:
+            assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+            assert check.execute("SELECT count(*) FROM started").fetchone() == (3,)
