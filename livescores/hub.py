@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from .matches import Match, Side, clock_label
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 BOARD_KEY = "board"
 VIEWERS_KEY = "viewers"
+PASS_SLICE = 500  # sockets written between two yields to the event loop
 
 
 SERVICE_RESTART = 1012  # htmx reconnects after it: the close of a worker that is stopping
@@ -59,13 +60,18 @@ class Connection:
         self.stopped: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def push(self, key: str, html: str, frame: bytes | None = None) -> None:
+        self.push_many(((key, html),), frame)
+
+    def push_many(self, items: Sequence[tuple[str, str]], frame: bytes | None = None) -> None:
+        """Send several fragments as one message; `frame`, if given, is that message encoded."""
         direct = self._writer is not None and self._flusher is None and not self._outbox
-        if direct and self._writer.write(frame or text_frame(html)):  # type: ignore[union-attr]
+        if direct and self._writer.write(frame or text_frame("".join(html for _, html in items))):  # type: ignore[union-attr]
             return
-        if key == BOARD_KEY:
-            # A snapshot supersedes every row still waiting; feedback and timelines survive.
-            self._outbox = {k: v for k, v in self._outbox.items() if not k.startswith("row:")}
-        self._outbox[key] = html
+        for key, html in items:
+            if key == BOARD_KEY:
+                # A snapshot supersedes every row still waiting; feedback and timelines survive.
+                self._outbox = {k: v for k, v in self._outbox.items() if not k.startswith("row:")}
+            self._outbox[key] = html
         if self._flusher is None and not self.stopped.done():
             self._flusher = asyncio.create_task(self._flush_outbox())
 
@@ -105,6 +111,11 @@ class Connection:
 
 
 class Hub:
+    """Every change is queued, and one broadcaster task sends what is queued in passes over the
+    sockets: each socket gets one message per pass with the latest version of every match that
+    changed since the last pass. So a burst of goals costs one write per socket per pass rather
+    than one per goal, and a socket never gets an older version of a row after a newer one."""
+
     def __init__(self, renderer: Renderer, max_connections: int) -> None:
         self.renderer = renderer
         self.max_connections = max_connections
@@ -114,8 +125,18 @@ class Hub:
         self._clocks: dict[str, str] = {}
         self._timelines: dict[str, RenderedTimeline] = {}
         self._snapshot_frames: dict[Role, bytes] = {}
+        self._watchers: dict[str, int] = {}  # match id -> sockets showing that match's page
+        self._feeds = 0
         self.closing = asyncio.Event()  # set when the worker stops: every socket closes with 1012
         self.watching = 0  # people watching across all workers, as last shown
+        # What the next pass sends: rows (with their timeline when a match page shows them),
+        # whether board sockets need a whole snapshot instead, and the watching count.
+        self._queued_rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]] = {}
+        self._queued_snapshot = False
+        self._queued_viewers: str | None = None
+        self._next_pass: asyncio.Future[None] | None = None
+        self._running_pass: asyncio.Future[None] | None = None
+        self._broadcaster: asyncio.Task[None] | None = None
 
     @property
     def matches(self) -> list[Match]:
@@ -128,9 +149,12 @@ class Hub:
         """Subscribe first, then queue the snapshot: a change can't fall between the two."""
         self.connections.add(connection)
         match_id = connection.match_id
+        if connection.role == "feed":
+            self._feeds += 1
         if match_id is None:
             self._push_snapshot(connection)
             return
+        self._watchers[match_id] = self._watchers.get(match_id, 0) + 1
         row = self.rows.get(match_id)
         if row is None:
             return
@@ -140,29 +164,43 @@ class Hub:
             connection.push(f"timeline:{match_id}", timeline.pushes[connection.role])
 
     def detach(self, connection: Connection) -> None:
+        if connection not in self.connections:
+            return
         self.connections.discard(connection)
+        if connection.role == "feed":
+            self._feeds -= 1
+        match_id = connection.match_id
+        if match_id is not None:
+            left = self._watchers.get(match_id, 1) - 1
+            if left > 0:
+                self._watchers[match_id] = left
+            else:
+                self._watchers.pop(match_id, None)
 
     @property
     def watching_here(self) -> int:
         """This worker's page sockets (boards, match pages, embeds); feeds are not people."""
-        return sum(1 for connection in self.connections if connection.role != "feed")
+        return len(self.connections) - self._feeds
 
     def show_watching(self, total: int) -> None:
         """Tell every page how many people watch, when the number has changed."""
         if total == self.watching:
             return
         self.watching = total
-        fragment = viewers_fragment(total)
-        frame = text_frame(fragment)
-        for connection in self.connections:
-            if connection.role != "feed":
-                connection.push(VIEWERS_KEY, fragment, frame)
+        self._queued_viewers = viewers_fragment(total)
+        self._start_pass()
 
     def begin_closing(self) -> None:
         """The worker is stopping: every connection ends with 1012, and no new one starts."""
         self.closing.set()
         for connection in self.connections:
             connection.stop(SERVICE_RESTART)
+
+    async def delivered(self) -> None:
+        """Wait until everything queued so far has been handed to every socket."""
+        waiting = self._next_pass or self._running_pass
+        if waiting is not None:
+            await asyncio.shield(waiting)
 
     def _push_snapshot(self, connection: Connection) -> None:
         role = connection.role
@@ -188,7 +226,7 @@ class Hub:
         return rendered
 
     def watched(self, match_id: str) -> bool:
-        return any(connection.match_id == match_id for connection in self.connections)
+        return match_id in self._watchers
 
     async def load(self, matches: Iterable[Match]) -> None:
         """Take the whole board from the store (start-up, or a resync after the bus may have
@@ -206,23 +244,21 @@ class Hub:
                 continue  # a newer version arrived while rendering
             self.rows[match.id] = rendered[match.id]
             self._clocks[match.id] = clock_label(match, datetime.now(UTC))
+            self._queued_rows[match.id] = (rendered[match.id], timelines.get(match.id))
         if not same_matches:
             self.rows = {m.id: self.rows[m.id] for m in fresh}
             self._timelines = {k: v for k, v in self._timelines.items() if k in self.rows}
+            self._queued_rows = {k: v for k, v in self._queued_rows.items() if k in self.rows}
+            self._queued_snapshot = True
         if not changed and same_matches:
             return
         self._snapshots.clear()
         self._snapshot_frames.clear()
-        if not same_matches:
-            for connection in self.connections:
-                if connection.match_id is None:
-                    self._push_snapshot(connection)
-        for match in changed:
-            if self.rows[match.id].match.version == match.version:
-                self._fan_out(match.id, self.rows[match.id], timelines.get(match.id), boards=same_matches)
+        self._start_pass()
 
     async def apply(self, match: Match, changed: Side | None = None) -> bool:
-        """Take a newer state of a match and push it; older or repeated versions are ignored."""
+        """Take a newer state of a match and queue it for every socket; older or repeated
+        versions are ignored."""
         if not self._is_newer(match):
             return False
         shown = self.rows.get(match.id)
@@ -238,11 +274,9 @@ class Hub:
         self._snapshots.clear()
         self._snapshot_frames.clear()
         if known is None:
-            for connection in self.connections:
-                if connection.match_id is None:
-                    self._push_snapshot(connection)
-        else:
-            self._fan_out(match.id, rendered, timeline)
+            self._queued_snapshot = True
+        self._queued_rows[match.id] = (rendered, timeline)
+        self._start_pass()
         return True
 
     async def tick(self, now: datetime | None = None) -> None:
@@ -259,26 +293,76 @@ class Hub:
             self.rows[match_id] = fresh
             self._snapshots.clear()
             self._snapshot_frames.clear()
-            self._fan_out(match_id, fresh)
+            self._queued_rows[match_id] = (fresh, None)
+            self._start_pass()
 
     def _is_newer(self, match: Match) -> bool:
         known = self.rows.get(match.id)
         return known is None or match.version > known.match.version
 
-    def _fan_out(
-        self, match_id: str, rendered: RenderedRow, timeline: RenderedTimeline | None = None, boards: bool = True
+    def _start_pass(self) -> None:
+        if self._next_pass is None:
+            self._next_pass = asyncio.get_running_loop().create_future()
+        if self._broadcaster is None:
+            self._broadcaster = asyncio.create_task(self._broadcast(), name="broadcaster")
+
+    async def _broadcast(self) -> None:
+        try:
+            while self._next_pass is not None:
+                self._running_pass, self._next_pass = self._next_pass, None
+                rows, self._queued_rows = self._queued_rows, {}
+                snapshot, self._queued_snapshot = self._queued_snapshot, False
+                viewers, self._queued_viewers = self._queued_viewers, None
+                await self._send_pass(rows, snapshot, viewers)
+                self._running_pass.set_result(None)
+                self._running_pass = None
+        finally:
+            for waiting in (self._running_pass, self._next_pass):
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(None)
+            self._running_pass = None
+            self._broadcaster = None
+
+    async def _send_pass(
+        self, rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]], snapshot: bool, viewers: str | None
     ) -> None:
-        row_key, timeline_key = f"row:{match_id}", f"timeline:{match_id}"
-        pushes = rendered.pushes
-        # Each role's message is encoded into a frame once, for all the sockets written directly.
-        frames: dict[Role, bytes] = {}
-        for connection in self.connections:
-            role = connection.role
-            if connection.match_id is None:
-                if boards:
-                    frame = frames.get(role) or frames.setdefault(role, text_frame(pushes[role]))
-                    connection.push(row_key, pushes[role], frame)
-            elif connection.match_id == match_id:
-                connection.push(row_key, pushes[role])
-                if timeline is not None:
-                    connection.push(timeline_key, timeline.pushes[role])
+        """One message per socket with everything it shows that changed. Sockets that attach
+        while the pass yields are left out: their snapshot is already newer than this pass."""
+        messages: dict[tuple[Role, str | None], tuple[list[tuple[str, str]], bytes | None]] = {}
+        targets = list(self.connections)
+        for index, connection in enumerate(targets):
+            if index and index % PASS_SLICE == 0:
+                # Let the loop breathe (pages, handshakes, reads) during a pass over many sockets.
+                await asyncio.sleep(0)
+            if connection not in self.connections:
+                continue
+            shape = (connection.role, connection.match_id)
+            message = messages.get(shape)
+            if message is None:
+                items = self._message(connection.role, connection.match_id, rows, snapshot, viewers)
+                message = messages[shape] = (items, text_frame("".join(h for _, h in items)) if items else None)
+            if message[0]:
+                connection.push_many(*message)
+
+    def _message(
+        self,
+        role: Role,
+        match_id: str | None,
+        rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]],
+        snapshot: bool,
+        viewers: str | None,
+    ) -> list[tuple[str, str]]:
+        items: list[tuple[str, str]] = []
+        if match_id is None:
+            if snapshot:
+                items.append((BOARD_KEY, self.snapshot(role)))
+            else:
+                items += [(f"row:{key}", rendered.pushes[role]) for key, (rendered, _) in rows.items()]
+        elif match_id in rows:
+            rendered, timeline = rows[match_id]
+            items.append((f"row:{match_id}", rendered.pushes[role]))
+            if timeline is not None:
+                items.append((f"timeline:{match_id}", timeline.pushes[role]))
+        if viewers is not None and role != "feed":
+            items.append((VIEWERS_KEY, viewers))
+        return items

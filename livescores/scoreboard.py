@@ -65,6 +65,8 @@ class Scoreboard:
         event = command.event(datetime.now(UTC), recorded_by)
         match, _ = await self.store.record(command.match_id, event, command.expected_version)
         await self._show(match, command.side if command.kind == "goal" else None)
+        # Acknowledged once every socket here was handed the change: the scorer's own row first.
+        await self.hub.delivered()
         log.info("event: %s %s v%d by %s", command.kind, match.id, match.version, recorded_by or "-")
         return match
 
