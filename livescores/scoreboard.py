@@ -79,6 +79,8 @@ class Scoreboard:
 
     async def _show(self, match: Match, changed: Side | None) -> None:
         await self.hub.apply(match, changed)
+        if self.bus.name == "memory":
+            return  # this process's hub, just updated, is the in-process bus's only listener
         try:
             await self.bus.publish(json.dumps({"match": match_to_dict(match), "changed": changed}))
         except Exception as error:  # the goal is stored; other workers resync later

@@ -398,7 +398,7 @@ def state_to_json(match: Match) -> dict[str, Any]:
         "period_started_at": match.period_started_at.isoformat() if match.period_started_at else None,
         "home_score": match.home_score,
         "away_score": match.away_score,
-        "incidents": [asdict(incident) for incident in match.incidents],
+        "incidents": [_incident_to_json(incident) for incident in match.incidents],
     }
 
 
@@ -418,9 +418,30 @@ def match_from_dict(data: dict[str, Any]) -> Match:
     return _match_from_row({**data, "kickoff": datetime.fromisoformat(data["kickoff"]) if data["kickoff"] else None})
 
 
+# By hand rather than dataclasses.asdict: a match's whole state is written with every event,
+# and asdict's generic recursion made that the most expensive step of a write.
+def _incident_to_json(incident: Incident) -> dict[str, Any]:
+    minute = incident.minute
+    return {
+        "kind": incident.kind,
+        "side": incident.side,
+        "player": incident.player,
+        "minute": {"base": minute.base, "added": minute.added} if minute else None,
+        "penalty": incident.penalty,
+        "own_goal": incident.own_goal,
+    }
+
+
 def _incident_from_json(data: dict[str, Any]) -> Incident:
     minute = data.get("minute")
-    return Incident(**{**data, "minute": Minute(**minute) if minute else None})
+    return Incident(
+        data["kind"],
+        data.get("side"),
+        data.get("player"),
+        Minute(minute["base"], minute.get("added", 0)) if minute else None,
+        data.get("penalty", False),
+        data.get("own_goal", False),
+    )
 
 
 def _match_from_row(row: Any) -> Match:

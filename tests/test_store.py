@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import os
 import random
 import sqlite3
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,15 @@ from typing import Any
 import pytest
 
 from livescores.matches import Event, Match, Minute, RuleViolation, replay
-from livescores.store import StaleVersion, Store, UnknownMatch, _enter_wal
+from livescores.store import (
+    StaleVersion,
+    Store,
+    UnknownMatch,
+    _enter_wal,
+    match_from_dict,
+    match_to_dict,
+    state_to_json,
+)
 
 
 @pytest.fixture
@@ -124,3 +134,22 @@ def test_workers_racing_on_a_fresh_sqlite_file_all_start(tmp_path: Path) -> None
         with sqlite3.connect(path) as check:
             assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
             assert check.execute("SELECT count(*) FROM started").fetchone() == (3,)
+
+
+def test_a_match_goes_between_workers_and_into_the_store_unchanged() -> None:
+    at = datetime(2026, 5, 1, 15, 0, tzinfo=UTC)
+    events = [
+        Event("kick_off", at),
+        Event("goal", at, side="home", player="Ann", minute=Minute(12)),
+        Event("yellow_card", at, side="away", player="Bo", minute=Minute(30)),
+        Event("goal", at, side="away", minute=Minute(45, 2), penalty=True),
+        Event("half_time", at),
+        Event("second_half", at),
+        Event("red_card", at, side="home", player="Cy", minute=Minute(70)),
+        Event("goal", at, side="home", player="Dee", minute=Minute(88), own_goal=True),
+    ]
+    match = replay(Match(id="m1", home="Hull", away="Stoke"), events)
+    assert len(match.incidents) == 8
+    state = state_to_json(match)
+    assert state["incidents"] == [asdict(incident) for incident in match.incidents], "the stored format"
+    assert match_from_dict(json.loads(json.dumps(match_to_dict(match)))) == match
