@@ -74,6 +74,7 @@ class Incident:
     minute: Minute | None
     penalty: bool = False
     own_goal: bool = False
+    second_yellow: bool = False  # a red card that a player's second yellow card became
 
     @property
     def is_status_change(self) -> bool:
@@ -124,9 +125,19 @@ class Match:
         if incident.is_status_change or incident.side is None:
             return STATUS_LABELS.get(incident.kind, incident.kind)
         what = {"goal": "Goal", "yellow_card": "Yellow card", "red_card": "Red card"}.get(incident.kind, incident.kind)
+        if incident.second_yellow:
+            what = "Red card (second yellow)"
         who = f"{incident.player} " if incident.player else ""
         flags = " (pen)" if incident.penalty else " (og)" if incident.own_goal else ""
         return f"{what}, {self.team(incident.side)}: {who}{incident.minute}{flags}"
+
+    def booked(self, side: Side, player: str) -> bool:
+        """Whether this side's player has already been shown a yellow card in this match."""
+        wanted = player.casefold()
+        return any(
+            card.kind == "yellow_card" and card.side == side and (card.player or "").casefold() == wanted
+            for card in self.incidents
+        )
 
     def sent_off(self, side: Side, player: str) -> str | None:
         """The name as recorded on the red card, if this side's player has been sent off."""
@@ -217,6 +228,9 @@ def apply(match: Match, event: Event) -> Match:
     assert minute is not None
     check_minute(match, minute)
     incident = Incident(event.kind, event.side, player, minute, event.penalty, event.own_goal)
+    if event.kind == "yellow_card" and player is not None and match.booked(event.side, player):
+        # The laws of the game: a second caution in a match is a sending-off.
+        incident = replace(incident, kind="red_card", second_yellow=True)
     incidents = (*match.incidents, incident)
     if event.kind == "goal":
         if event.side == "home":

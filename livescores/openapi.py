@@ -40,9 +40,15 @@ MATCH: dict[str, Any] = {
             "description": "The events still standing after corrections, in order",
             "items": {
                 "type": "object",
-                "required": ["kind", "side", "player", "minute", "penalty", "own_goal"],
+                "required": ["kind", "side", "player", "minute", "penalty", "own_goal", "second_yellow"],
                 "additionalProperties": False,
-                "properties": _EVENT_FIELDS,
+                "properties": {
+                    **_EVENT_FIELDS,
+                    "second_yellow": {
+                        "type": "boolean",
+                        "description": "A red card that the player's second yellow card of the match became",
+                    },
+                },
             },
         },
     },

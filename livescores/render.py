@@ -219,6 +219,7 @@ def match_json(match: Match, now: datetime) -> dict[str, Any]:
                 "minute": str(incident.minute) if incident.minute else None,
                 "penalty": incident.penalty,
                 "own_goal": incident.own_goal,
+                "second_yellow": incident.second_yellow,
             }
             for incident in match.incidents
         ],

@@ -429,6 +429,7 @@ def _incident_to_json(incident: Incident) -> dict[str, Any]:
         "minute": {"base": minute.base, "added": minute.added} if minute else None,
         "penalty": incident.penalty,
         "own_goal": incident.own_goal,
+        "second_yellow": incident.second_yellow,
     }
 
 
@@ -441,6 +442,7 @@ def _incident_from_json(data: dict[str, Any]) -> Incident:
         Minute(minute["base"], minute.get("added", 0)) if minute else None,
         data.get("penalty", False),
         data.get("own_goal", False),
+        data.get("second_yellow", False),
     )
 
 

@@ -208,6 +208,28 @@ def test_a_player_sent_off_takes_no_further_part() -> None:
     assert apply(after_red, event("goal", 12, side="home")).home_score == 1
 
 
+def test_a_second_yellow_card_is_a_sending_off() -> None:
+    log = [
+        *FIRST_HALF,
+        event("yellow_card", 5, side="home", player="Rice"),
+        event("yellow_card", 8, side="away", player="Rice"),  # the other side's Rice: a first
+        event("yellow_card", 20, side="home", player=" rice "),
+    ]
+    match = play(log)
+    booked, other, second = match.incidents[1:]
+    assert (booked.kind, other.kind) == ("yellow_card", "yellow_card")
+    assert (second.kind, second.second_yellow, second.player, second.minute) == ("red_card", True, "rice", Minute(21))
+    assert match.red_cards("home") == (second,)
+    assert match.summary(second) == "Red card (second yellow), Arsenal: rice 21'"
+    with pytest.raises(RuleViolation, match="rice has already been sent off"):
+        apply(match, event("goal", 25, side="home", player="Rice"))
+    # Undo takes the sending-off back with the card; an unnamed yellow is never a second one.
+    undone = play([*log, event("undo", 22)])
+    assert undone.red_cards("home") == () and undone.incidents == match.incidents[:3]
+    unnamed = play([*FIRST_HALF, event("yellow_card", 5, side="home"), event("yellow_card", 6, side="home")])
+    assert [i.kind for i in unnamed.incidents[1:]] == ["yellow_card", "yellow_card"]
+
+
 def test_an_unknown_event_is_refused() -> None:
     with pytest.raises(RuleViolation, match="Unknown event"):
         apply(play(FIRST_HALF), event("corner", 3, side="home"))  # type: ignore[arg-type]

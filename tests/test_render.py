@@ -101,3 +101,15 @@ async def test_an_embed_is_a_viewers_widget_even_for_a_scorer(scorer_client: Cli
 async def test_sign_in_page_carries_no_live_badge(client: Client) -> None:
     html = await (await client.get("/signin")).get_data(as_text=True)
     assert 'id="connection"' not in html
+
+
+async def test_a_second_yellow_shows_as_a_red_card_on_the_row_and_the_timeline(live: Services) -> None:
+    match = live.hub.matches[0]
+    rice = Incident("yellow_card", "home", "Rice", Minute(5))
+    sent_off = Incident("red_card", "home", "Rice", Minute(20), second_yellow=True)
+    carded = replace(match, version=match.version + 2, incidents=(*match.incidents, rice, sent_off))
+    rendered = await live.hub.renderer.render(carded, previous=match)
+    assert 'class="red-card fresh"' in rendered.pushes["viewer"]
+    timeline = await live.hub.renderer.timeline(carded)
+    assert timeline.html["viewer"].count("Red card (second yellow)") == 1
+    assert timeline.html["viewer"].count("Yellow card") == 1
