@@ -75,9 +75,11 @@ def home_scores(message: bytes, only_changed: bool = True) -> list[tuple[bytes, 
 class Viewer(asyncio.Protocol):
     """One viewer socket: records when the snapshot came and when each goal's row came."""
 
-    def __init__(self, request: bytes, pause_after_handshake: bool = False) -> None:
+    def __init__(self, request: bytes, pause_after_handshake: bool = False, board: bool = True) -> None:
         self.request = request
         self.pause_after_handshake = pause_after_handshake
+        # A match page's socket gets that match's row and timeline, never a board snapshot.
+        self.board = board
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
         self.upgraded = False
@@ -190,7 +192,7 @@ class Viewer(asyncio.Protocol):
     def _message(self, message: bytes, now: float) -> None:
         self.messages += 1
         if not self.snapshot_at:
-            if message.startswith(BOARD_PREFIX):
+            if message.startswith(BOARD_PREFIX) or not self.board:
                 self.snapshot_at = now
                 if not self.ready.done():
                     self.ready.set_result(None)
@@ -215,8 +217,10 @@ async def open_viewer(
     source: str | None = None,
     pause_after_handshake: bool = False,
     receive_buffer: int | None = None,
+    path: str = "/ws",
 ) -> Viewer:
-    """Connect, upgrade and wait for the board snapshot; raises ConnectionError if refused."""
+    """Connect, upgrade and wait for the first message (the board snapshot on `/ws`); raises
+    ConnectionError if refused. Paused after the handshake, it returns without waiting."""
     loop = asyncio.get_running_loop()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setblocking(False)
@@ -230,8 +234,9 @@ async def open_viewer(
     except OSError:
         sock.close()
         raise
-    request = handshake(host, port, "/ws", origin)
-    _, viewer = await loop.create_connection(lambda: Viewer(request, pause_after_handshake), sock=sock)
+    request = handshake(host, port, path, origin)
+    board = "match=" not in path
+    _, viewer = await loop.create_connection(lambda: Viewer(request, pause_after_handshake, board), sock=sock)
     if not pause_after_handshake:
         await viewer.ready
     return viewer
