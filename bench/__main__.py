@@ -1,11 +1,12 @@
 """Run the fan-out benchmark: the app and the Node `ws` reference under the same load.
 
-    python -m bench --viewers 1000 5000 10000          # broadcast latency, both servers
+    python -m bench --viewers 1000 5000 10000          # broadcast latency and GET / , both servers
     python -m bench --mode writes --viewers 1000       # goals per second, 80 scorer sockets
     python -m bench --mode slow --viewers 1000         # viewers that stop reading: 0, 1, then 10
     python -m bench --smoke                            # 200 viewers, 5 goals (CI)
 
-Exits 1 if any viewer lost or got a duplicated goal, never because of a time.
+Exits 1 if any viewer lost or got a duplicated goal, or a page request failed; never because of
+a time.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 client_loop=args.client_loop,
                 server_cpus=None if args.no_pin else "0",
                 client_cpus=None if args.no_pin else "1-" + str(max(1, (os.cpu_count() or 2) - 1)),
+                page_rate=args.page_rate if args.mode == "latency" else 0.0,
                 stalled=tuple(args.stalled),
                 fill_bytes=args.fill_kib * 1024,
                 hold=args.hold,
@@ -126,6 +128,9 @@ def main() -> None:
         help="event loop of the viewer processes (uvloop when installed: a cheaper client)",
     )
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and clients to separate cores")
+    parser.add_argument(
+        "--page-rate", type=float, default=20.0, help="latency mode: GET / per second while goals are sent (0: off)"
+    )
     parser.add_argument(
         "--stalled",
         type=int,

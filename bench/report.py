@@ -21,6 +21,16 @@ LATENCY_ROWS = (
     ("superseded by a newer row", "superseded"),
     ("duplicates", "duplicates"),
     ("out of order", "out_of_order"),
+    ("GET / while goals are sent: count", "page.count"),
+    ("GET /: p50 (ms)", "page.p50_ms"),
+    ("GET /: p99 (ms)", "page.p99_ms"),
+    ("GET /: max (ms)", "page.max_ms"),
+    ("GET /: errors", "page.errors"),
+    ("GET /: during a fan-out, count", "page.during_fan_out"),
+    ("GET /: during a fan-out, max (ms)", "page.during_fan_out_max_ms"),
+    ("GET /: page bytes", "page.body_bytes"),
+    ("GET /: prober CPU busy (cores)", "page.prober_cpu_busy"),
+    ("GET /: prober start lag, max (ms)", "page.start_lag_max_ms"),
 )
 WRITE_ROWS = (
     ("goals pushed per second", "pushed_per_second"),
@@ -157,7 +167,7 @@ def _slow_lines(title: str, name: str, result: dict[str, Any]) -> list[str]:
 
 
 def failures(results: dict[str, Any]) -> list[str]:
-    """Lost or duplicated messages, and viewers that never connected; never a time."""
+    """Lost or duplicated messages, viewers that never connected, failed page requests; never a time."""
     found: list[str] = []
     for run in results["runs"]:
         for server in ("app", "node"):
@@ -170,4 +180,9 @@ def failures(results: dict[str, Any]) -> list[str]:
                 for key in ("lost", "duplicates", "out_of_order", "failed", "viewers_behind"):
                     if part.get(key):
                         found.append(f"{where}: {key} = {part[key]}")
+                page = part.get("page")
+                if page and (page["errors"] or not page["ok"]):
+                    found.append(
+                        f"{where}: GET / failed {page['errors']} of {page['count']} times: {page['error_kinds']}"
+                    )
     return found

@@ -1,5 +1,5 @@
-"""The measurements, each run against one server at a time: broadcast latency and write
-throughput. The slow-consumer runs are in slow.py."""
+"""The measurements, each run against one server at a time: broadcast latency (with the page's
+load time beside it), and write throughput. The slow-consumer runs are in slow.py."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .clients import Scorer, ViewerProcesses, open_scorers
+from .pages import PageProber, summarise
 from .servers import Server, scorer_cookie
 
 SETTLE_SECONDS = 3.0
@@ -30,6 +31,7 @@ class Options:
     client_loop: str = "asyncio"
     server_cpus: str | None = "0"
     client_cpus: str | None = "1"
+    page_rate: float = 0.0
     stalled: tuple[int, ...] = (1, 10)
     fill_bytes: int = 512 * 1024
     hold: float = 20.0
@@ -92,13 +94,19 @@ async def connect_viewers(server: Server, options: Options) -> tuple[ViewerProce
 
 
 async def broadcast(server: Server, options: Options) -> dict[str, Any]:
-    """Connect the viewers, then send goals from one scorer socket and time every arrival."""
+    """Connect the viewers, then send goals from one scorer socket and time every arrival; with
+    `page_rate`, time `GET /` meanwhile."""
     scorer = (await open_scorers(server, scorer_cookie(server), 1))[0]
     target = scorer.match_ids[0]
     first = 1 + scorer.home_scores.get(target, 0)
     await asyncio.sleep(0.5)
     rss_before = server.rss_kib()
     viewers, result = await connect_viewers(server, options)
+    pages = (
+        await PageProber.start(server, options.page_rate, options.client_cpus, options.client_loop)
+        if options.page_rate > 0
+        else None
+    )
     try:
         await asyncio.sleep(2.0)
         rss_idle = server.rss_kib()
@@ -112,7 +120,11 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
             profile = _start_profile(server, options.py_spy, options.goals * options.interval + 1)
             await asyncio.sleep(1.0)
         cpu_server, cpu_clients, wall = server.cpu_seconds(), await viewers.cpu_seconds(), time.monotonic()
+        if pages is not None:
+            await pages.ask("start")
         sent = await send_goals(scorer, target, options.goals, options.interval)
+        # The page is timed while the goals are sent: from the first send to one interval after the last.
+        probes = await pages.ask("stop") if pages is not None else None
         await until_settled(viewers, target, first, first + len(sent) - 1)
         wall = time.monotonic() - wall
         result["server_cpu_busy"] = round((server.cpu_seconds() - cpu_server) / wall, 2)
@@ -123,9 +135,13 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
 
         reports = await viewers.ask(f"arrivals {target} {first} {first + len(sent) - 1}")
         result.update(latencies(reports, sent, first))
+        if probes is not None:
+            result["page"] = summarise(probes, options.page_rate, fan_outs(reports, sent, first))
         result["rss_end_mib"] = round(server.rss_kib() / 1024, 1)
         result["server_sockets"] = server.health().get("sockets")
     finally:
+        if pages is not None:
+            await pages.close()
         await viewers.close()
         await scorer.close()
     return result
@@ -177,6 +193,16 @@ def latencies(reports: list[dict[str, Any]], sent: list[float], first: int) -> d
         "out_of_order": sum(r["regressions"] for r in reports),
         "closed_by_server": {k: v for r in reports for k, v in r["closed"].items()},
     }
+
+
+def fan_outs(reports: list[dict[str, Any]], sent: list[float], first: int) -> list[tuple[float, float]]:
+    """Per goal: from its send to the last viewer's arrival."""
+    windows = []
+    for number, at in enumerate(sent, start=first):
+        times = [t for r in reports for t in r["times"][str(number)]]
+        if times:
+            windows.append((at, max(times)))
+    return windows
 
 
 async def writes(server: Server, options: Options) -> dict[str, Any]:
