@@ -88,7 +88,7 @@ class Scorer:
         self.home_scores = {m.decode(): score for m, score in board_scores(snapshot.encode())}
         self.accepted = 0
         self.refused = 0
-        # One per goal sent by `goal_answered`, resolved by the feedback line that answers it.
+        # One per goal sent by `goals_answered`, resolved by the feedback line that answers it.
         self._waiting: deque[asyncio.Future[bool]] = deque()
         self.reader = asyncio.create_task(self._read())
 
@@ -111,12 +111,15 @@ class Scorer:
         await self.socket.send(json.dumps({"action": "goal", "match": match_id, "side": "home"}))
         return sent
 
-    async def goal_answered(self, match_id: str) -> bool:
-        """Send a goal and wait for the server's answer to it; whether it was accepted."""
-        answer = asyncio.get_running_loop().create_future()
-        self._waiting.append(answer)
-        await self.goal(match_id)
-        return await asyncio.wait_for(answer, ANSWER_SECONDS)
+    async def goals_answered(self, match_id: str, count: int) -> int:
+        """Send `count` goals and wait for the server's answer to each; how many were accepted."""
+        loop = asyncio.get_running_loop()
+        answers: list[asyncio.Future[bool]] = []
+        for _ in range(count):
+            answers.append(loop.create_future())
+            self._waiting.append(answers[-1])
+            await self.goal(match_id)
+        return sum(await asyncio.wait_for(asyncio.gather(*answers), ANSWER_SECONDS))
 
     async def _read(self) -> None:
         async for message in self.socket:
