@@ -54,6 +54,7 @@ SLOW_ROWS = (
     ("fill: bytes pushed to the witness (a reading twin)", "fill.pushed_bytes"),
     ("fill: seconds", "fill.seconds"),
     ("fill: reached its target", "fill.reached"),
+    ("fill: server CPU busy (cores)", "fill.server_cpu_busy"),
     ("after the fill, kernel queues per stalled socket (KiB)", "fill.kernel_bytes"),
     ("after the fill, beyond the kernel per stalled socket (KiB)", "fill.beyond_kernel_bytes"),
     ("256 KiB beyond the kernel (s into the stall)", "passed_limit_s"),

@@ -3,7 +3,7 @@ server, while the other viewers are timed.
 
 Bytes pushed to a socket whose peer does not read pile up first in the kernel (the peer's
 receive buffer, then this socket's send queue, which Linux lets grow to `tcp_wmem`'s maximum,
-4 MiB by default, about 2.8 MB of it payload), and only then in the server process: the app
+4 MiB by default, about 2.7 MiB of it payload), and only then in the server process: the app
 keeps writing to the transport until its buffer holds `WRITE_BUFFER_LIMIT` (256 KiB), then
 moves the socket to its coalescing outbox, whose send times out after the outbox timeout (10 s)
 and closes the socket with 1013. So the fill is sized in bytes: it goes on until every stalled
@@ -52,7 +52,7 @@ def kernel_send_limit() -> int:
 
 
 def _proc_address(address: tuple[str, int]) -> str:
-    """An IPv4 address as /proc/net/tcp writes it: the address little-endian, both in hex."""
+    """An IPv4 address as /proc/net/tcp writes it on a little-endian machine: bytes reversed, in hex."""
     return socket.inet_aton(address[0])[::-1].hex().upper() + f":{address[1]:04X}"
 
 
@@ -160,6 +160,7 @@ class Sampler:
 
 
 async def fill(
+    server: Server,
     fillers: list[Scorer],
     target: str,
     witness: Viewer,
@@ -172,7 +173,7 @@ async def fill(
     socket `beyond` bytes more than the kernel holds for it. Each filler sends `pace[0]` goals at
     a time, at most one batch every `pace[1]` seconds, and waits for their answers before the
     next batch, so nothing is left queued in the server when the fill ends."""
-    started, start_bytes = time.monotonic(), witness.bytes
+    started, start_bytes, cpu = time.monotonic(), witness.bytes, server.cpu_seconds()
     done = asyncio.Event()
     accepted = 0
 
@@ -200,9 +201,11 @@ async def fill(
         await asyncio.gather(*tasks)
     await asyncio.sleep(0.5)  # the last answers' pushes
     table = tcp_table()
+    seconds = time.monotonic() - started
     return {
         "reached": reached,
-        "seconds": round(time.monotonic() - started, 2),
+        "seconds": round(seconds, 2),
+        "server_cpu_busy": round((server.cpu_seconds() - cpu) / seconds, 2),
         "goals": accepted,
         "pushed_bytes": witness.bytes - start_bytes,
         "beyond_kernel_bytes": [s.beyond_kernel(witness.bytes, table) for s in stalled],
@@ -270,9 +273,10 @@ async def stall_run(server: Server, options: Options, stalled_count: int, index:
         sampler.start()
         rss_before_fill = server.rss_kib()
         if fill_first:
-            result["fill"] = await fill(fillers, target, witness, stalled, need, options.fill_bytes, pace)
+            result["fill"] = await fill(server, fillers, target, witness, stalled, need, options.fill_bytes, pace)
             rss_after_fill, filled_at = server.rss_kib(), time.monotonic()
         rss_before_viewers = server.rss_kib()
+        sampler.others = None  # unknown while the viewers connect
         viewers, connected = await connect_viewers(server, options)
         result.update(connected)
         sampler.others = 2 + len(fillers) + connected["connected"]
@@ -281,7 +285,7 @@ async def stall_run(server: Server, options: Options, stalled_count: int, index:
         result["rss_idle_mib"] = round(rss_idle / 1024, 1)
         if not fill_first:
             rss_before_fill = server.rss_kib()
-            result["fill"] = await fill(fillers, target, witness, stalled, need, options.fill_bytes, pace)
+            result["fill"] = await fill(server, fillers, target, witness, stalled, need, options.fill_bytes, pace)
             rss_after_fill, filled_at = server.rss_kib(), time.monotonic()
 
         # Goals keep flowing for the whole hold; the first `goals` of them are timed.
