@@ -63,6 +63,8 @@ SLOW_ROWS = (
     ("server let go of a stalled socket (s after the limit)", "dropped_after_limit_s"),
     ("server TCP at the end of the hold (state, KiB queued)", "server_tcp_at_hold_end"),
     ("stalled, on reading again: close code", "close_codes"),
+    ("stalled, on reading again: how the connection ended", "ended"),
+    ("stalled, on reading again: bytes received (KiB)", "received"),
     ("RSS before the fill (MiB)", "rss_before_fill_mib"),
     ("RSS after the fill (MiB)", "rss_after_fill_mib"),
     ("RSS peak (MiB)", "rss_peak_mib"),
@@ -128,6 +130,11 @@ def _slow_cell(part: dict[str, Any], key: str) -> str:
     if key == "close_codes":
         codes = [s["close_code"] for s in part.get("stalled", [])]
         return _counted(["none" if code is None else str(code) for code in codes])
+    if key == "ended":
+        ends = [s["connection_ended"] for s in part.get("stalled", [])]
+        return _counted(["open" if end is None else end.split(":")[0] for end in ends])
+    if key == "received":
+        return _span([s["bytes_received"] // 1024 for s in part.get("stalled", [])])
     if key == "server_tcp_at_hold_end":
         sockets = part.get(key, [])
         if not sockets:

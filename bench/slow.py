@@ -230,7 +230,7 @@ async def _release(stalled: list[Stalled]) -> list[dict[str, Any]]:
     states = [
         {
             "close_code": one.viewer.close_code,
-            "connection_ended": one.viewer.lost.done(),
+            "connection_ended": one.viewer.ended,
             "bytes_received": one.viewer.bytes,
             "messages": one.viewer.messages,
         }

@@ -93,6 +93,7 @@ class Viewer(asyncio.Protocol):
         self.snapshot_at = 0.0
         self.close_code: int | None = None
         self.error: str | None = None
+        self.ended: str | None = None  # how the connection ended, once it has
         self.goals: dict[bytes, list[tuple[int, float]]] = {}
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -104,6 +105,7 @@ class Viewer(asyncio.Protocol):
         self.transport.write(self.request)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.ended = f"{type(exc).__name__}: {exc}" if exc else "closed"
         self._fail(f"connection lost: {exc}" if exc else "connection closed")
         if not self.lost.done():
             self.lost.set_result(None)
