@@ -65,6 +65,7 @@ SLOW_ROWS = (
     ("stalled, on reading again: close code", "close_codes"),
     ("stalled, on reading again: how the connection ended", "ended"),
     ("stalled, on reading again: bytes received (KiB)", "received"),
+    ("stalled, on reading again: pings in what it read", "pings"),
     ("RSS before the fill (MiB)", "rss_before_fill_mib"),
     ("RSS after the fill (MiB)", "rss_after_fill_mib"),
     ("RSS peak (MiB)", "rss_peak_mib"),
@@ -133,6 +134,8 @@ def _slow_cell(part: dict[str, Any], key: str) -> str:
     if key == "ended":
         ends = [s["connection_ended"] for s in part.get("stalled", [])]
         return _counted(["open" if end is None else end.split(":")[0] for end in ends])
+    if key == "pings":
+        return _counted([len(s.get("pings_at_bytes", [])) for s in part.get("stalled", [])])
     if key == "received":
         return _span([s["bytes_received"] // 1024 for s in part.get("stalled", [])])
     if key == "server_tcp_at_hold_end":

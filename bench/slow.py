@@ -233,6 +233,8 @@ async def _release(stalled: list[Stalled]) -> list[dict[str, Any]]:
             "connection_ended": one.viewer.ended,
             "bytes_received": one.viewer.bytes,
             "messages": one.viewer.messages,
+            # The viewer answers each with a pong, after which check runs saw resets (README).
+            "pings_at_bytes": one.viewer.pings,
         }
         for one in stalled
     ]

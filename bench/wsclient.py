@@ -89,6 +89,7 @@ class Viewer(asyncio.Protocol):
         self.compressed = False
         self.deflate = False
         self.messages = 0
+        self.pings: list[int] = []  # where in the stream each ping came (bytes received before it)
         self.bytes = 0
         self.snapshot_at = 0.0
         self.close_code: int | None = None
@@ -176,6 +177,7 @@ class Viewer(asyncio.Protocol):
                 self.transport.close()
             return
         elif opcode == 9:
+            self.pings.append(self.bytes)
             if self.transport is not None:
                 self.transport.write(masked_frame(10, payload))
             return
