@@ -1,11 +1,12 @@
 """Run the fan-out benchmark: the app and the Node `ws` reference under the same load.
 
-    python -m bench --viewers 1000 5000 10000          # broadcast latency, both servers
+    python -m bench --viewers 1000 5000 10000          # broadcast latency and GET / , both servers
     python -m bench --mode writes --viewers 1000       # goals per second, 80 scorer sockets
-    python -m bench --mode slow --viewers 1000         # one viewer that stops reading
+    python -m bench --mode slow --viewers 1000         # viewers that stop reading: 0, 1, then 10
     python -m bench --smoke                            # 200 viewers, 5 goals (CI)
 
-Exits 1 if any viewer lost or got a duplicated goal, never because of a time.
+Exits 1 if any viewer lost or got a duplicated goal, or a page request failed; never because of
+a time.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
 from importlib.metadata import version
 from importlib.util import find_spec
 from pathlib import Path
@@ -28,6 +28,7 @@ from .board import reference_board
 from .report import failures, table
 from .run import Options, broadcast, writes
 from .servers import Server, start_app, start_node
+from .slow import slow
 from .viewers import raise_file_limit
 
 SCORER_SOCKETS = 200
@@ -59,7 +60,7 @@ def machine() -> dict[str, Any]:
 async def one_server(name: str, work: Path, options: Options, mode: str, board: dict[str, object]) -> dict[str, Any]:
     cpus = options.server_cpus
     server: Server = (
-        start_app(work, cpus, options.viewers + SCORER_SOCKETS + options.writers)
+        start_app(work, cpus, options.viewers + SCORER_SOCKETS + options.writers + max(options.stalled, default=0))
         if name == "app"
         else start_node(work, cpus, board)
     )
@@ -67,9 +68,7 @@ async def one_server(name: str, work: Path, options: Options, mode: str, board: 
         if mode == "writes":
             return await writes(server, options)
         if mode == "slow":
-            plain = await broadcast(server, replace(options, slow=False))
-            stalled = await broadcast(server, replace(options, slow=True, target=1))
-            return {"without_slow_viewer": plain, "with_slow_viewer": stalled}
+            return await slow(server, options)
         return await broadcast(server, options)
     except Exception as error:
         raise RuntimeError(f"{name}: {error}\n--- server log (tail) ---\n{server.log()}") from error
@@ -93,7 +92,10 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 client_loop=args.client_loop,
                 server_cpus=None if args.no_pin else "0",
                 client_cpus=None if args.no_pin else "1-" + str(max(1, (os.cpu_count() or 2) - 1)),
-                fill=args.fill if args.mode == "slow" else 0,
+                page_rate=args.page_rate if args.mode == "latency" else 0.0,
+                stalled=tuple(args.stalled),
+                fill_bytes=args.fill_kib * 1024,
+                hold=args.hold,
                 writers=args.writers if args.mode == "writes" else 0,
                 writer_rate=args.writer_rate,
                 write_seconds=args.write_seconds,
@@ -126,7 +128,25 @@ def main() -> None:
         help="event loop of the viewer processes (uvloop when installed: a cheaper client)",
     )
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and clients to separate cores")
-    parser.add_argument("--fill", type=int, default=400, help="slow mode: goals burst to fill a stalled socket")
+    parser.add_argument(
+        "--page-rate", type=float, default=20.0, help="latency mode: GET / per second while goals are sent (0: off)"
+    )
+    parser.add_argument(
+        "--stalled",
+        type=int,
+        nargs="+",
+        default=[1, 10],
+        help="slow mode: stalled viewers per run (after a run with 0)",
+    )
+    parser.add_argument(
+        "--fill-kib",
+        type=int,
+        default=512,
+        help="slow mode: KiB each stalled socket is sent beyond what the kernel holds for it (the app's limit: 256)",
+    )
+    parser.add_argument(
+        "--hold", type=float, default=20.0, help="slow mode: seconds of goals after the fill (the app's timeout: 10)"
+    )
     parser.add_argument("--writers", type=int, default=80, help="writes mode: scorer sockets")
     parser.add_argument("--writer-rate", type=float, default=9.0, help="writes mode: goals/s per scorer socket")
     parser.add_argument("--write-seconds", type=float, default=10.0)

@@ -1,5 +1,6 @@
 """The reference server's content, rendered by the app's own templates so both servers send
-the same bytes: the board snapshot, and per match the pushed row after each home goal."""
+the same bytes: the board snapshot, per match the pushed row after each home goal, and a static
+copy of the board page (`GET /`) at the start."""
 
 from __future__ import annotations
 
@@ -24,10 +25,16 @@ def _after_goals(match: Match, goals: int) -> Match:
 
 
 async def reference_board() -> dict[str, object]:
-    renderer = Renderer(create_app(Config(secret_key="bench")).jinja_env)
+    app = create_app(Config(secret_key="bench"))
+    renderer = Renderer(app.jinja_env)
     started = datetime.now(UTC) - timedelta(minutes=20)
     matches = [replace(m, status="first_half", period_started_at=started, version=1) for m in demo_draw()]
     rendered = [await renderer.render(m) for m in matches]
+    # The page's template directly: its context processor needs the app's running services.
+    async with app.test_request_context("/"):
+        page = await app.jinja_env.get_template("index.html").render_async(
+            rows=[r.rows["viewer"] for r in rendered], scorer=None, watching=0
+        )
     rows: dict[str, dict[str, object]] = {}
     for match in matches:
         exact = [(await renderer.render(_after_goals(match, n), "home")).pushes["viewer"] for n in range(EXACT_ROWS)]
@@ -36,4 +43,4 @@ async def reference_board() -> dict[str, object]:
         template = (await renderer.render(marked, "home")).pushes["viewer"]
         template = template.replace("987654", SCORE_SLOT).replace("876543", VERSION_SLOT)
         rows[match.id] = {"exact": exact, "template": template}
-    return {"snapshot": board_snapshot(rendered, "viewer"), "rows": rows}
+    return {"snapshot": board_snapshot(rendered, "viewer"), "rows": rows, "page": page}

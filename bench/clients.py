@@ -1,4 +1,4 @@
-"""The load generator's side: viewer processes, scorer sockets, and one slow viewer."""
+"""The load generator's side: viewer processes, scorer sockets, and stalled viewers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import re
 import sys
 import time
+from collections import deque
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -16,6 +17,7 @@ from .servers import Server, pinned
 from .wsclient import Viewer, board_scores, open_viewer
 
 MATCH_ID = re.compile(r'data-match-id="([^"]+)"')
+ANSWER_SECONDS = 30.0
 
 
 class ViewerProcesses:
@@ -62,7 +64,7 @@ class ViewerProcesses:
         return list(await asyncio.gather(*(one(p) for p in self.processes)))
 
     async def cpu_seconds(self) -> float:
-        return sum(answer["cpu"] for answer in await self.ask("cpu"))
+        return float(sum(answer["cpu"] for answer in await self.ask("cpu")))
 
     async def close(self) -> None:
         for process in self.processes:
@@ -86,6 +88,8 @@ class Scorer:
         self.home_scores = {m.decode(): score for m, score in board_scores(snapshot.encode())}
         self.accepted = 0
         self.refused = 0
+        # One per goal sent by `goals_answered`, resolved by the feedback line that answers it.
+        self._waiting: deque[asyncio.Future[bool]] = deque()
         self.reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -107,14 +111,29 @@ class Scorer:
         await self.socket.send(json.dumps({"action": "goal", "match": match_id, "side": "home"}))
         return sent
 
+    async def goals_answered(self, match_id: str, count: int) -> int:
+        """Send `count` goals and wait for the server's answer to each; how many were accepted."""
+        loop = asyncio.get_running_loop()
+        answers: list[asyncio.Future[bool]] = []
+        for _ in range(count):
+            answers.append(loop.create_future())
+            self._waiting.append(answers[-1])
+            await self.goal(match_id)
+        return sum(await asyncio.wait_for(asyncio.gather(*answers), ANSWER_SECONDS))
+
     async def _read(self) -> None:
         async for message in self.socket:
             text = str(message)
             if 'hx-target="#feedback"' in text:
-                if 'class="ok"' in text:
+                accepted = 'class="ok"' in text
+                if accepted:
                     self.accepted += 1
                 else:
                     self.refused += 1
+                if self._waiting:
+                    waiter = self._waiting.popleft()
+                    if not waiter.done():
+                        waiter.set_result(accepted)
 
     async def close(self) -> None:
         self.reader.cancel()
@@ -131,8 +150,10 @@ async def open_scorers(server: Server, cookie: str | None, count: int) -> list[S
     return list(await asyncio.gather(*(one() for _ in range(count))))
 
 
-async def open_slow_viewer(server: Server) -> Viewer:
+async def open_stalled_viewer(server: Server, path: str, source: str, receive_buffer: int) -> Viewer:
     """A viewer that completes the handshake and then never reads, with a tiny receive buffer."""
-    viewer = await open_viewer("127.0.0.1", server.port, server.origin, "127.0.0.9", True, receive_buffer=4096)
+    viewer = await open_viewer(
+        "127.0.0.1", server.port, server.origin, source, True, receive_buffer=receive_buffer, path=path
+    )
     await asyncio.sleep(0.2)
     return viewer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 LATENCY_ROWS = (
@@ -20,6 +21,16 @@ LATENCY_ROWS = (
     ("superseded by a newer row", "superseded"),
     ("duplicates", "duplicates"),
     ("out of order", "out_of_order"),
+    ("GET / while goals are sent: count", "page.count"),
+    ("GET /: p50 (ms)", "page.p50_ms"),
+    ("GET /: p99 (ms)", "page.p99_ms"),
+    ("GET /: max (ms)", "page.max_ms"),
+    ("GET /: errors", "page.errors"),
+    ("GET /: during a fan-out, count", "page.during_fan_out"),
+    ("GET /: during a fan-out, max (ms)", "page.during_fan_out_max_ms"),
+    ("GET /: page bytes", "page.body_bytes"),
+    ("GET /: prober CPU busy (cores)", "page.prober_cpu_busy"),
+    ("GET /: prober start lag, max (ms)", "page.start_lag_max_ms"),
 )
 WRITE_ROWS = (
     ("goals pushed per second", "pushed_per_second"),
@@ -33,16 +44,49 @@ WRITE_ROWS = (
     ("server CPU busy (cores)", "server_cpu_busy"),
 )
 SLOW_ROWS = (
-    ("last viewer, median (ms)", "last_viewer_median_ms"),
-    ("last viewer, max (ms)", "last_viewer_max_ms"),
-    ("RSS at end (MiB)", "rss_end_mib"),
-    ("lost", "lost"),
+    ("others: last viewer, median (ms)", "last_viewer_median_ms"),
+    ("others: last viewer, max (ms)", "last_viewer_max_ms"),
+    ("others: typical viewer, median (ms)", "typical_viewer_median_ms"),
+    ("others: lost", "lost"),
+    ("connected", "connected"),
+    ("server CPU busy (cores)", "server_cpu_busy"),
+    ("fill: goals", "fill.goals"),
+    ("fill: bytes pushed to the witness (a reading twin)", "fill.pushed_bytes"),
+    ("fill: seconds", "fill.seconds"),
+    ("fill: reached its target", "fill.reached"),
+    ("fill: server CPU busy (cores)", "fill.server_cpu_busy"),
+    ("after the fill, kernel queues per stalled socket (KiB)", "fill.kernel_bytes"),
+    ("after the fill, beyond the kernel per stalled socket (KiB)", "fill.beyond_kernel_bytes"),
+    ("256 KiB beyond the kernel (s into the stall)", "passed_limit_s"),
+    ("fill done (s into the stall)", "filled_s"),
+    ("stalled sockets held at first / last timed goal", "held"),
+    ("server let go of a stalled socket (s after the limit)", "dropped_after_limit_s"),
+    ("server TCP at the end of the hold (state, KiB queued)", "server_tcp_at_hold_end"),
+    ("stalled, on reading again: close code", "close_codes"),
+    ("stalled, on reading again: how the connection ended", "ended"),
+    ("stalled, on reading again: bytes received (KiB)", "received"),
+    ("stalled, on reading again: pings in what it read", "pings"),
+    ("RSS before the fill (MiB)", "rss_before_fill_mib"),
+    ("RSS after the fill (MiB)", "rss_after_fill_mib"),
+    ("RSS peak (MiB)", "rss_peak_mib"),
+    ("RSS at the end of the hold (MiB)", "rss_hold_end_mib"),
+    ("RSS growth, fill to end of hold, viewers left out (MiB)", "rss_growth_mib"),
+    ("RSS after the stalled sockets read again (MiB)", "rss_released_mib"),
 )
+
+
+def _get(result: dict[str, Any], key: str) -> Any:
+    value: Any = result
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
     if isinstance(value, int):
@@ -59,7 +103,7 @@ def _ratio(app: Any, node: Any) -> str:
 def _lines(title: str, rows: tuple[tuple[str, str], ...], app: dict[str, Any], node: dict[str, Any]) -> list[str]:
     lines = [f"| {title} | app | node ws | app/node |", "|---|---:|---:|---:|"]
     for label, key in rows:
-        a, n = app.get(key), node.get(key)
+        a, n = _get(app, key), _get(node, key)
         lines.append(f"| {label} | {_cell(a)} | {_cell(n)} | {_ratio(a, n)} |")
     return lines
 
@@ -70,22 +114,81 @@ def table(run: dict[str, Any]) -> str:
     if run["mode"] == "writes":
         return "\n".join(_lines(title, WRITE_ROWS, app, node)) + "\n"
     if run["mode"] == "slow":
-        lines: list[str] = []
-        for part in ("without_slow_viewer", "with_slow_viewer"):
-            lines += _lines(f"{title}, {part.replace('_', ' ')}", SLOW_ROWS, app.get(part, {}), node.get(part, {}))
-            lines.append("")
-        for name, result in (("app", app), ("node", node)):
-            if result:
-                before = result["without_slow_viewer"].get("last_viewer_median_ms")
-                after = result["with_slow_viewer"].get("last_viewer_median_ms")
-                slow = result["with_slow_viewer"].get("slow_viewer")
-                lines.append(f"{name}: others' median with/without a slow viewer {_ratio(after, before)}; slow: {slow}")
-        return "\n".join(lines) + "\n"
+        return "\n".join(
+            line for name in ("app", "node") if run.get(name) for line in _slow_lines(title, name, run[name])
+        )
     return "\n".join(_lines(title, LATENCY_ROWS, app, node)) + "\n"
 
 
+def _counted(values: list[Any]) -> str:
+    """`[1013, 1013, None]` as `1013 x2, - x1`."""
+    return ", ".join(f"{_cell(value)} x{count}" for value, count in Counter(values).items()) if values else "-"
+
+
+def _slow_cell(part: dict[str, Any], key: str) -> str:
+    if key == "held":
+        return f"{_cell(part.get('held_at_first_goal'))} / {_cell(part.get('held_at_last_goal'))}"
+    if key == "close_codes":
+        codes = [s["close_code"] for s in part.get("stalled", [])]
+        return _counted(["none" if code is None else str(code) for code in codes])
+    if key == "ended":
+        ends = [s["connection_ended"] for s in part.get("stalled", [])]
+        return _counted(["open" if end is None else end.split(":")[0] for end in ends])
+    if key == "pings":
+        return _counted([len(s.get("pings_at_bytes", [])) for s in part.get("stalled", [])])
+    if key == "received":
+        return _span([s["bytes_received"] // 1024 for s in part.get("stalled", [])])
+    if key == "server_tcp_at_hold_end":
+        sockets = part.get(key, [])
+        if not sockets:
+            return "-"
+        return f"{_counted([state for state, _ in sockets])}; {_span([queued // 1024 for _, queued in sockets])}"
+    value = _get(part, key)
+    if isinstance(value, list):
+        return _span([v // 1024 for v in value] if key.endswith("_bytes") else value)
+    return _cell(value)
+
+
+def _span(values: list[float | None]) -> str:
+    """Per stalled socket: `low to high (how many)`, and how many have no value."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return f"- ({len(values)})" if values else "-"
+    low, high = min(known), max(known)
+    text = _cell(low) if low == high else f"{_cell(low)} to {_cell(high)}"
+    missing = f", {len(values) - len(known)} none" if len(known) < len(values) else ""
+    return f"{text} ({len(known)}{missing})"
+
+
+def _slow_lines(title: str, name: str, result: dict[str, Any]) -> list[str]:
+    parts = list(result.items())
+    lines = [
+        f"| {title}, {name} | " + " | ".join(label.replace("_", " ") for label, _ in parts) + " |",
+        "|---|" + "---:|" * len(parts),
+    ]
+    for label, key in SLOW_ROWS:
+        lines.append(f"| {label} | " + " | ".join(_slow_cell(part, key) for _, part in parts) + " |")
+    plains = [
+        p["last_viewer_median_ms"]
+        for label, p in parts
+        if not p.get("stalled_viewers") and p.get("last_viewer_median_ms")
+    ]
+    plain = sum(plains) / len(plains) if plains else None
+    ratios = ", ".join(
+        f"{label.replace('_', ' ')}: {_ratio(part.get('last_viewer_median_ms'), plain) or '-'}"
+        for label, part in parts
+        if part.get("stalled_viewers")
+    )
+    lines += [
+        "",
+        f"{name}: others' last-viewer median against the mean of the runs without stalled viewers: {ratios}",
+        "",
+    ]
+    return lines
+
+
 def failures(results: dict[str, Any]) -> list[str]:
-    """Lost or duplicated messages, and viewers that never connected; never a time."""
+    """Lost or duplicated messages, viewers that never connected, failed page requests; never a time."""
     found: list[str] = []
     for run in results["runs"]:
         for server in ("app", "node"):
@@ -98,4 +201,9 @@ def failures(results: dict[str, Any]) -> list[str]:
                 for key in ("lost", "duplicates", "out_of_order", "failed", "viewers_behind"):
                     if part.get(key):
                         found.append(f"{where}: {key} = {part[key]}")
+                page = part.get("page")
+                if page and (page["errors"] or not page["ok"]):
+                    found.append(
+                        f"{where}: GET / failed {page['errors']} of {page['count']} times: {page['error_kinds']}"
+                    )
     return found

@@ -1,5 +1,5 @@
-"""The three measurements, each run against one server at a time: broadcast latency (with or
-without a slow consumer), and write throughput."""
+"""The measurements, each run against one server at a time: broadcast latency (with the page's
+load time beside it), and write throughput. The slow-consumer runs are in slow.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .clients import Scorer, ViewerProcesses, open_scorers, open_slow_viewer
+from .clients import Scorer, ViewerProcesses, open_scorers
+from .pages import PageProber, summarise
 from .servers import Server, scorer_cookie
 
 SETTLE_SECONDS = 3.0
@@ -30,13 +31,14 @@ class Options:
     client_loop: str = "asyncio"
     server_cpus: str | None = "0"
     client_cpus: str | None = "1"
-    slow: bool = False
-    fill: int = 0
+    page_rate: float = 0.0
+    stalled: tuple[int, ...] = (1, 10)
+    fill_bytes: int = 512 * 1024
+    hold: float = 20.0
     writers: int = 80
     writer_rate: float = 9.0
     write_seconds: float = 10.0
     py_spy: Path | None = None
-    target: int = 0
 
 
 def _median(values: list[float]) -> float | None:
@@ -69,7 +71,7 @@ def _start_profile(server: Server, target: Path, seconds: float) -> subprocess.P
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-async def _connect_viewers(server: Server, options: Options) -> tuple[ViewerProcesses, dict[str, Any]]:
+async def connect_viewers(server: Server, options: Options) -> tuple[ViewerProcesses, dict[str, Any]]:
     viewers = await ViewerProcesses.start(
         server, options.viewers, options.processes, options.concurrency, options.client_cpus, options.client_loop
     )
@@ -92,14 +94,19 @@ async def _connect_viewers(server: Server, options: Options) -> tuple[ViewerProc
 
 
 async def broadcast(server: Server, options: Options) -> dict[str, Any]:
-    """Connect the viewers, then send goals from one scorer socket and time every arrival."""
+    """Connect the viewers, then send goals from one scorer socket and time every arrival; with
+    `page_rate`, time `GET /` meanwhile."""
     scorer = (await open_scorers(server, scorer_cookie(server), 1))[0]
-    # Node's snapshot is static, so a second run on the same server scores on another match.
-    target = scorer.match_ids[options.target]
+    target = scorer.match_ids[0]
     first = 1 + scorer.home_scores.get(target, 0)
     await asyncio.sleep(0.5)
     rss_before = server.rss_kib()
-    viewers, result = await _connect_viewers(server, options)
+    viewers, result = await connect_viewers(server, options)
+    pages = (
+        await PageProber.start(server, options.page_rate, options.client_cpus, options.client_loop)
+        if options.page_rate > 0
+        else None
+    )
     try:
         await asyncio.sleep(2.0)
         rss_idle = server.rss_kib()
@@ -108,22 +115,17 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
         connected = result["connected"]
         result["rss_per_socket_kib"] = round((rss_idle - rss_before) / connected, 1) if connected else None
 
-        slow = await open_slow_viewer(server) if options.slow else None
-        if options.fill:
-            await _fill(server, [m for m in scorer.match_ids[2:] if m != target], options.fill)
-        if options.slow or options.fill:
-            await asyncio.sleep(1.0)
-
         profile = None
         if options.py_spy is not None and server.name == "app":
             profile = _start_profile(server, options.py_spy, options.goals * options.interval + 1)
             await asyncio.sleep(1.0)
         cpu_server, cpu_clients, wall = server.cpu_seconds(), await viewers.cpu_seconds(), time.monotonic()
-        sent: list[float] = []
-        for _ in range(options.goals):
-            sent.append(await scorer.goal(target))
-            await asyncio.sleep(max(0.0, sent[-1] + options.interval - time.monotonic()))
-        await _until_settled(viewers, target, first, first + len(sent) - 1)
+        if pages is not None:
+            await pages.ask("start")
+        sent = await send_goals(scorer, target, options.goals, options.interval)
+        # The page is timed while the goals are sent: from the first send to one interval after the last.
+        probes = await pages.ask("stop") if pages is not None else None
+        await until_settled(viewers, target, first, first + len(sent) - 1)
         wall = time.monotonic() - wall
         result["server_cpu_busy"] = round((server.cpu_seconds() - cpu_server) / wall, 2)
         result["client_cpu_busy"] = round((await viewers.cpu_seconds() - cpu_clients) / wall, 2)
@@ -132,18 +134,30 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
             result["profile"] = str(options.py_spy) if profile.returncode == 0 else err.decode()[-500:]
 
         reports = await viewers.ask(f"arrivals {target} {first} {first + len(sent) - 1}")
-        result.update(_latencies(reports, sent, first))
+        result.update(latencies(reports, sent, first))
+        if probes is not None:
+            result["page"] = summarise(probes, options.page_rate, fan_outs(reports, sent, first))
         result["rss_end_mib"] = round(server.rss_kib() / 1024, 1)
-        if slow is not None:
-            result["slow_viewer"] = await _release(slow)
         result["server_sockets"] = server.health().get("sockets")
     finally:
+        if pages is not None:
+            await pages.close()
         await viewers.close()
         await scorer.close()
     return result
 
 
-async def _until_settled(viewers: ViewerProcesses, target: str, first: int, last: int, limit: float = 90) -> None:
+async def send_goals(scorer: Scorer, target: str, goals: int, interval: float) -> list[float]:
+    """`goals` goals on one match, `interval` apart; their send times. Returns one interval
+    after the last send."""
+    sent: list[float] = []
+    for _ in range(goals):
+        sent.append(await scorer.goal(target))
+        await asyncio.sleep(max(0.0, sent[-1] + interval - time.monotonic()))
+    return sent
+
+
+async def until_settled(viewers: ViewerProcesses, target: str, first: int, last: int, limit: float = 90) -> None:
     """Wait until every viewer shows the last goal, or until no arrival at all for 4 seconds."""
     await asyncio.sleep(SETTLE_SECONDS)
     previous = -1
@@ -157,7 +171,7 @@ async def _until_settled(viewers: ViewerProcesses, target: str, first: int, last
         await asyncio.sleep(4.0)
 
 
-def _latencies(reports: list[dict[str, Any]], sent: list[float], first: int) -> dict[str, Any]:
+def latencies(reports: list[dict[str, Any]], sent: list[float], first: int) -> dict[str, Any]:
     viewers = sum(r["viewers"] for r in reports)
     last: list[float] = []
     typical: list[float] = []
@@ -181,39 +195,20 @@ def _latencies(reports: list[dict[str, Any]], sent: list[float], first: int) -> 
     }
 
 
-async def _fill(server: Server, match_ids: list[str], goals: int) -> None:
-    """A burst of goals on other matches, enough to fill a stalled socket's buffers."""
-    scorers = await open_scorers(server, scorer_cookie(server, "Filler"), max(1, goals // 20))
-    try:
-        for index, scorer in enumerate(scorers):
-            for n in range(20):
-                await scorer.goal(match_ids[(index + n) % len(match_ids)])
-        await asyncio.sleep(1.0)
-    finally:
-        for scorer in scorers:
-            await scorer.close()
-
-
-async def _release(slow: Any) -> dict[str, Any]:
-    """Let the stalled viewer read again: did the server close it, and what did it get?"""
-    if slow.transport is not None and not slow.transport.is_closing():
-        slow.transport.resume_reading()
-    await asyncio.sleep(2.0)
-    state = {
-        "bytes_received": slow.bytes,
-        "messages": slow.messages,
-        "closed_by_server": slow.close_code,
-        "connection_lost": slow.lost.done(),
-    }
-    if slow.transport is not None:
-        slow.transport.abort()
-    return state
+def fan_outs(reports: list[dict[str, Any]], sent: list[float], first: int) -> list[tuple[float, float]]:
+    """Per goal: from its send to the last viewer's arrival."""
+    windows = []
+    for number, at in enumerate(sent, start=first):
+        times = [t for r in reports for t in r["times"][str(number)]]
+        if times:
+            windows.append((at, max(times)))
+    return windows
 
 
 async def writes(server: Server, options: Options) -> dict[str, Any]:
     """Many scorer sockets, each under its rate limit, goals spread over every match."""
     cookie = scorer_cookie(server)
-    viewers, result = await _connect_viewers(server, options)
+    viewers, result = await connect_viewers(server, options)
     scorers = await open_scorers(server, cookie, options.writers)
     match_ids = scorers[0].match_ids
     try:

@@ -104,7 +104,8 @@ class Worker:
         times: dict[int, list[float]] = {k: [] for k in range(first, last + 1)}
         superseded = duplicates = regressions = 0
         for viewer in self.viewers:
-            shown = first - 1
+            # Goals before `first` (a fill on the same match) count for the order, not the times.
+            shown = -1
             for score, at in viewer.goals.get(raw_id, []):
                 if score == shown:
                     duplicates += 1

@@ -75,9 +75,11 @@ def home_scores(message: bytes, only_changed: bool = True) -> list[tuple[bytes, 
 class Viewer(asyncio.Protocol):
     """One viewer socket: records when the snapshot came and when each goal's row came."""
 
-    def __init__(self, request: bytes, pause_after_handshake: bool = False) -> None:
+    def __init__(self, request: bytes, pause_after_handshake: bool = False, board: bool = True) -> None:
         self.request = request
         self.pause_after_handshake = pause_after_handshake
+        # A match page's socket gets that match's row and timeline, never a board snapshot.
+        self.board = board
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
         self.upgraded = False
@@ -87,10 +89,12 @@ class Viewer(asyncio.Protocol):
         self.compressed = False
         self.deflate = False
         self.messages = 0
+        self.pings: list[int] = []  # where in the stream each ping came (bytes received before it)
         self.bytes = 0
         self.snapshot_at = 0.0
         self.close_code: int | None = None
         self.error: str | None = None
+        self.ended: str | None = None  # how the connection ended, once it has
         self.goals: dict[bytes, list[tuple[int, float]]] = {}
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -102,6 +106,7 @@ class Viewer(asyncio.Protocol):
         self.transport.write(self.request)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.ended = f"{type(exc).__name__}: {exc}" if exc else "closed"
         self._fail(f"connection lost: {exc}" if exc else "connection closed")
         if not self.lost.done():
             self.lost.set_result(None)
@@ -172,6 +177,7 @@ class Viewer(asyncio.Protocol):
                 self.transport.close()
             return
         elif opcode == 9:
+            self.pings.append(self.bytes)
             if self.transport is not None:
                 self.transport.write(masked_frame(10, payload))
             return
@@ -190,7 +196,7 @@ class Viewer(asyncio.Protocol):
     def _message(self, message: bytes, now: float) -> None:
         self.messages += 1
         if not self.snapshot_at:
-            if message.startswith(BOARD_PREFIX):
+            if message.startswith(BOARD_PREFIX) or not self.board:
                 self.snapshot_at = now
                 if not self.ready.done():
                     self.ready.set_result(None)
@@ -215,8 +221,10 @@ async def open_viewer(
     source: str | None = None,
     pause_after_handshake: bool = False,
     receive_buffer: int | None = None,
+    path: str = "/ws",
 ) -> Viewer:
-    """Connect, upgrade and wait for the board snapshot; raises ConnectionError if refused."""
+    """Connect, upgrade and wait for the first message (the board snapshot on `/ws`); raises
+    ConnectionError if refused. Paused after the handshake, it returns without waiting."""
     loop = asyncio.get_running_loop()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setblocking(False)
@@ -230,8 +238,9 @@ async def open_viewer(
     except OSError:
         sock.close()
         raise
-    request = handshake(host, port, "/ws", origin)
-    _, viewer = await loop.create_connection(lambda: Viewer(request, pause_after_handshake), sock=sock)
+    request = handshake(host, port, path, origin)
+    board = "match=" not in path
+    _, viewer = await loop.create_connection(lambda: Viewer(request, pause_after_handshake, board), sock=sock)
     if not pause_after_handshake:
         await viewer.ready
     return viewer

@@ -1,5 +1,6 @@
-"""The benchmark's smoke run: 200 viewers, 5 goals, the app and the Node reference; it fails
-only on lost or duplicated messages, never on a time."""
+"""The benchmark's smoke run: 200 viewers, 5 goals, the app and the Node reference, with `GET /`
+timed meanwhile; it fails only on lost or duplicated messages and failed page requests, never
+on a time."""
 
 from __future__ import annotations
 
@@ -27,3 +28,5 @@ def test_benchmark_smoke_run_loses_and_duplicates_nothing(tmp_path: Path) -> Non
         assert result["connected"] == 200
         assert result["goals"] == 5
         assert (result["lost"], result["duplicates"], result["out_of_order"]) == (0, 0, 0)
+        assert result["page"]["ok"] > 0
+        assert result["page"]["errors"] == 0

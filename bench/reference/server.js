@@ -3,6 +3,8 @@
 // holds the snapshot sent on connect and, per match, the row pushed after each home goal.
 // Any socket may score: {"action":"goal","match":ID,"side":"home"} bumps the home score and
 // sends the new row to every open socket, and a one-line feedback fragment to the sender.
+// GET / answers with a static copy of the app's board page as it was at the start (the board
+// file's "page"), so the page prober has something to time; it is not re-rendered per request.
 'use strict';
 
 const fs = require('fs');
@@ -12,6 +14,7 @@ const { WebSocketServer, WebSocket } = require('ws');
 const port = Number(process.argv[2]);
 const board = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
 const scores = new Map(Object.keys(board.rows).map((id) => [id, 0]));
+const page = Buffer.from(board.page, 'utf8');
 
 function rowAfter(id, home) {
   const row = board.rows[id];
@@ -23,6 +26,10 @@ const server = http.createServer((request, response) => {
   if (request.url === '/healthz') {
     response.setHeader('Content-Type', 'application/json');
     response.end(JSON.stringify({ status: 'ok', sockets: wss.clients.size }));
+  } else if (request.url === '/' && request.method === 'GET') {
+    response.setHeader('Content-Type', 'text/html; charset=utf-8');
+    response.setHeader('Content-Length', page.length);
+    response.end(page);
   } else {
     response.statusCode = 404;
     response.end();
