@@ -11,12 +11,12 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import asdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -29,11 +29,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     event,
     func,
     insert,
     select,
     text,
+    type_coerce,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -100,6 +102,9 @@ class Store:
         self._sqlite_writer = asyncio.Lock()
         self._queued: list[tuple[tuple[str, Event, int | None], asyncio.Future[tuple[Match, Event]]]] = []
         self._group_writer: asyncio.Task[None] | None = None
+        # Matches as this process last committed them, with their state as stored: rebuilding a
+        # match from its stored state costs time in proportion to its incidents, on every batch.
+        self._committed: dict[str, _Committed] = {}
         # Reads go through their own connections: on SQLite in WAL mode they never wait for the
         # writer, whose transactions take the write lock from their first statement.
         self.reader: AsyncEngine = self.engine
@@ -203,8 +208,7 @@ class Store:
             async with self.write() as conn:
                 return await _record(conn, match_id, event, expected_version, lock=True)
         # SQLite has one writer, and each commit waits for the disk: events that arrive while a
-        # commit is under way are written together in the next transaction, each in a savepoint
-        # of its own so that a refused one takes nothing else with it.
+        # commit is under way are written together in the next transaction.
         done: asyncio.Future[tuple[Match, Event]] = asyncio.get_running_loop().create_future()
         self._queued.append(((match_id, event, expected_version), done))
         if self._group_writer is None or self._group_writer.done():
@@ -214,18 +218,20 @@ class Store:
     async def _write_queued(self) -> None:
         while self._queued:
             batch, self._queued = self._queued, []
-            results: list[tuple[asyncio.Future[tuple[Match, Event]], tuple[Match, Event] | Exception]] = []
+            outcomes: Sequence[tuple[Match, Event] | Exception]
             try:
                 async with self.write() as conn:
-                    for (match_id, event, expected_version), done in batch:
-                        try:
-                            async with conn.begin_nested():
-                                results.append((done, await _record(conn, match_id, event, expected_version)))
-                        except RuleViolation as refused:
-                            results.append((done, refused))
+                    outcomes, written = await _record_batch(conn, [request for request, _ in batch], self._committed)
+                self._committed.update(written)
             except Exception as error:  # the commit failed: nothing in the batch was stored
-                results = [(done, error) for _, done in batch]
-            for done, outcome in results:
+                outcomes = [error] * len(batch)
+            except BaseException:
+                # Cancelled mid-batch (shutdown): whether it committed is unknown, so nobody is told
+                # it did, and nobody is left waiting.
+                for _, done in batch:
+                    done.cancel()
+                raise
+            for (_, done), outcome in zip(batch, outcomes, strict=True):
                 if done.done():
                     continue
                 if isinstance(outcome, Exception):
@@ -300,24 +306,128 @@ async def _record(
     return await _append(conn, current, event)
 
 
-async def _append(conn: AsyncConnection, current: Match, event: Event) -> tuple[Match, Event]:
+class _Committed(NamedTuple):
+    match: Match
+    state: str  # as stored: json.dumps(state_to_json(match))
+    incidents: tuple[str, ...]  # each of the match's incidents as JSON, as it appears in `state`
+
+
+async def _record_batch(
+    conn: AsyncConnection, requests: Sequence[tuple[str, Event, int | None]], committed: Mapping[str, _Committed]
+) -> tuple[list[tuple[Match, Event] | Exception], dict[str, _Committed]]:
+    """Record events in arrival order within the caller's transaction, which holds the write
+    lock: each match is read once, the rules run in memory, and only accepted events are
+    written, all in one INSERT and one UPDATE. A refused event is refused alone; a later event
+    on the same match sees the accepted ones before it. Returns each request's outcome, and
+    the matches written, for `committed` once the transaction has committed."""
+    wanted = sorted({match_id for match_id, _, _ in requests})
+    read: dict[str, Match] = {}
+    unchanged: dict[str, _Committed] = {}
+    for row in await conn.execute(_READ_MATCHES.where(matches_table.c.id.in_(wanted))):
+        known = committed.get(row.id)
+        # Versions only grow and fixtures never change, so an unchanged version and state mean
+        # the match is as this process left it.
+        if known is not None and known.match.version == row.version and known.state == row.state:
+            read[row.id] = known.match
+            unchanged[row.id] = known
+        else:
+            read[row.id] = _match_from_row(row._mapping)
+    current = dict(read)
+    # An undo replays the match's whole log; only those matches' logs are read.
+    logs = await _load_logs(conn, sorted({m for m, asked, _ in requests if asked.kind == "undo" and m in read}))
+    outcomes: list[tuple[Match, Event] | Exception] = []
+    inserts: list[dict[str, Any]] = []
+    recorded_at = datetime.now(UTC)
+    for match_id, asked, expected_version in requests:
+        match = current.get(match_id)
+        if match is None:
+            outcomes.append(UnknownMatch(f"There is no match {match_id!r}."))
+            continue
+        if expected_version is not None and expected_version != match.version:
+            outcomes.append(StaleVersion("The score changed since you looked — check and click again."))
+            continue
+        try:
+            stored, after = _step(match, asked, logs.get(match_id))
+        except Exception as refused:  # nothing is written yet, so it takes nothing else with it
+            outcomes.append(refused)
+            continue
+        if match_id in logs:
+            logs[match_id].append(stored)
+        current[match_id] = after
+        inserts.append(_event_row(match_id, after.version, stored, recorded_at))
+        outcomes.append((after, stored))
+    written = {
+        match_id: _stored_state(after, unchanged.get(match_id))
+        for match_id, after in current.items()
+        if after is not read[match_id]
+    }
+    if inserts:
+        await conn.execute(insert(events_table), inserts)
+        changes = [
+            {"match_id": match_id, "was": read[match_id].version, "now": new.match.version, "state": new.state}
+            for match_id, new in written.items()
+        ]
+        updated = await conn.execute(_UPDATE_MATCH, changes)
+        if updated.rowcount != len(changes):
+            raise StaleVersion("The match changed while recording; please try again.")
+    return outcomes, written
+
+
+# The state as the text it is stored as, so that it can be compared with what was written.
+_READ_MATCHES = select(
+    *(column for column in matches_table.c if column.name != "state"),
+    type_coerce(matches_table.c.state, Text).label("state"),
+)
+_UPDATE_MATCH = (
+    update(matches_table)
+    .where(matches_table.c.id == bindparam("match_id"), matches_table.c.version == bindparam("was"))
+    .values(version=bindparam("now"), state=bindparam("state", type_=Text))
+)
+
+
+def _stored_state(match: Match, before: _Committed | None) -> _Committed:
+    """The match's state as `json.dumps(state_to_json(match))` writes it, reusing the text of
+    the incidents it shares with `before`: incidents are appended, or dropped from the end by an
+    undo, and serialising them all anew on every write would cost in proportion to them."""
+    parts: tuple[str, ...] | None = None
+    if before is not None:
+        old, new = before.match.incidents, match.incidents
+        if new[: len(old)] == old:
+            parts = before.incidents + tuple(json.dumps(_incident_to_json(i)) for i in new[len(old) :])
+        elif old[: len(new)] == new:
+            parts = before.incidents[: len(new)]
+    if parts is None:
+        parts = tuple(json.dumps(_incident_to_json(i)) for i in match.incidents)
+    head = json.dumps(state_to_json(replace(match, incidents=())))  # ends with "incidents": []}
+    return _Committed(match, head[: -len("]}")] + ", ".join(parts) + "]}", parts)
+
+
+def _step(current: Match, event: Event, log: list[Event] | None) -> tuple[Event, Match]:
+    """The event as it will be stored, and the match after it; RuleViolation if refused."""
     event = fill_minute(current, event)
     if event.kind == "undo":
-        after = replay(current, [*await _load_log(conn, current.id), event])
-    else:
-        # The stored state is the replay of the log so far, so one more event is one more step.
-        after = apply(current, event)
-    await conn.execute(
-        insert(events_table).values(
-            match_id=current.id,
-            version=after.version,
-            kind=event.kind,
-            payload=_event_payload(event),
-            at=event.at,
-            recorded_by=event.recorded_by,
-            recorded_at=datetime.now(UTC),
-        )
-    )
+        assert log is not None
+        return event, replay(current, [*log, event])
+    # The stored state is the replay of the log so far, so one more event is one more step.
+    return event, apply(current, event)
+
+
+def _event_row(match_id: str, version: int, event: Event, recorded_at: datetime) -> dict[str, Any]:
+    return {
+        "match_id": match_id,
+        "version": version,
+        "kind": event.kind,
+        "payload": _event_payload(event),
+        "at": event.at,
+        "recorded_by": event.recorded_by,
+        "recorded_at": recorded_at,
+    }
+
+
+async def _append(conn: AsyncConnection, current: Match, event: Event) -> tuple[Match, Event]:
+    log = await _load_log(conn, current.id) if event.kind == "undo" else None
+    event, after = _step(current, event, log)
+    await conn.execute(insert(events_table).values(_event_row(current.id, after.version, event, datetime.now(UTC))))
     updated = await conn.execute(
         update(matches_table)
         .where(matches_table.c.id == current.id, matches_table.c.version == current.version)
@@ -360,6 +470,20 @@ async def _load_log(conn: AsyncConnection, match_id: str) -> list[Event]:
     return [_event_from_row(row._mapping) for row in rows]
 
 
+async def _load_logs(conn: AsyncConnection, match_ids: Sequence[str]) -> dict[str, list[Event]]:
+    if not match_ids:
+        return {}
+    logs: dict[str, list[Event]] = {match_id: [] for match_id in match_ids}
+    rows = await conn.execute(
+        select(events_table)
+        .where(events_table.c.match_id.in_(match_ids))
+        .order_by(events_table.c.match_id, events_table.c.version)
+    )
+    for row in rows:
+        logs[row.match_id].append(_event_from_row(row._mapping))
+    return logs
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
@@ -370,7 +494,7 @@ def _event_payload(event: Event) -> dict[str, Any]:
     return {
         "side": event.side,
         "player": event.player,
-        "minute": asdict(event.minute) if event.minute else None,
+        "minute": _minute_to_json(event.minute),
         "penalty": event.penalty,
         "own_goal": event.own_goal,
     }
@@ -398,8 +522,25 @@ def state_to_json(match: Match) -> dict[str, Any]:
         "period_started_at": match.period_started_at.isoformat() if match.period_started_at else None,
         "home_score": match.home_score,
         "away_score": match.away_score,
-        "incidents": [asdict(incident) for incident in match.incidents],
+        "incidents": [_incident_to_json(incident) for incident in match.incidents],
     }
+
+
+# Written out by hand rather than with dataclasses.asdict, which is some forty times slower: the
+# state of a match is serialised on every write and grows with every incident.
+def _incident_to_json(incident: Incident) -> dict[str, Any]:
+    return {
+        "kind": incident.kind,
+        "side": incident.side,
+        "player": incident.player,
+        "minute": _minute_to_json(incident.minute),
+        "penalty": incident.penalty,
+        "own_goal": incident.own_goal,
+    }
+
+
+def _minute_to_json(minute: Minute | None) -> dict[str, int] | None:
+    return {"base": minute.base, "added": minute.added} if minute is not None else None
 
 
 def match_to_dict(match: Match) -> dict[str, Any]:
@@ -420,7 +561,14 @@ def match_from_dict(data: dict[str, Any]) -> Match:
 
 def _incident_from_json(data: dict[str, Any]) -> Incident:
     minute = data.get("minute")
-    return Incident(**{**data, "minute": Minute(**minute) if minute else None})
+    return Incident(
+        data["kind"],
+        data["side"],
+        data["player"],
+        Minute(minute["base"], minute.get("added", 0)) if minute else None,
+        data.get("penalty", False),
+        data.get("own_goal", False),
+    )
 
 
 def _match_from_row(row: Any) -> Match:

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import random
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,16 @@ from livescores.store import StaleVersion, Store, UnknownMatch, _enter_wal
 
 
 @pytest.fixture
-async def store(database_url: str) -> Store:
+async def store(database_url: str) -> AsyncIterator[Store]:
     opened = Store(database_url)
     await opened.migrate()
     await opened.add_fixtures(
         [("k1", Match(id="m1", home="Hull", away="Stoke")), ("k2", Match(id="m2", home="A", away="B"))]
     )
-    return opened
+    # Closed within the test's event loop: connections left to the garbage collector would be
+    # closed later, from a loop that no longer runs.
+    yield opened
+    await opened.close()
 
 
 def random_events(seed: int, count: int) -> list[Event]:
