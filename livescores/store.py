@@ -12,6 +12,7 @@ import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Engine, create_engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from .matches import Event, Incident, Match, Minute, RuleViolation, apply, fill_minute, replay
@@ -108,15 +109,28 @@ class Store:
         # Reads go through their own connections: on SQLite in WAL mode they never wait for the
         # writer, whose transactions take the write lock from their first statement.
         self.reader: AsyncEngine = self.engine
+        self._batch_engine: Engine | None = None
+        self._batch_thread: ThreadPoolExecutor | None = None
         if self.is_sqlite:
-            _configure_sqlite(self.engine, immediate=True)
+            _configure_sqlite(self.engine.sync_engine, immediate=True)
             self.reader = create_async_engine(self.url, connect_args={"timeout": 30})
-            _configure_sqlite(self.reader, immediate=False)
+            _configure_sqlite(self.reader.sync_engine, immediate=False)
+            # Batches of events are written by a thread of their own through a plain connection:
+            # the asyncio driver hops to its thread and back several times per statement, which
+            # cost far more than the statements themselves.
+            self._batch_engine = create_engine(
+                self.url.set(drivername="sqlite"), connect_args={"timeout": 30, "check_same_thread": False}
+            )
+            _configure_sqlite(self._batch_engine, immediate=True)
+            self._batch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livescores-sqlite-writer")
 
     async def close(self) -> None:
         await self.engine.dispose()
         if self.reader is not self.engine:
             await self.reader.dispose()
+        if self._batch_engine is not None and self._batch_thread is not None:
+            await asyncio.get_running_loop().run_in_executor(self._batch_thread, self._batch_engine.dispose)
+            self._batch_thread.shutdown(wait=False)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -220,8 +234,10 @@ class Store:
             batch, self._queued = self._queued, []
             outcomes: Sequence[tuple[Match, Event] | Exception]
             try:
-                async with self.write() as conn:
-                    outcomes, written = await _record_batch(conn, [request for request, _ in batch], self._committed)
+                async with self._sqlite_writer:
+                    outcomes, written = await asyncio.get_running_loop().run_in_executor(
+                        self._batch_thread, self._write_batch, [request for request, _ in batch], dict(self._committed)
+                    )
                 self._committed.update(written)
             except Exception as error:  # the commit failed: nothing in the batch was stored
                 outcomes = [error] * len(batch)
@@ -238,6 +254,13 @@ class Store:
                     done.set_exception(outcome)
                 else:
                     done.set_result(outcome)
+
+    def _write_batch(
+        self, requests: Sequence[tuple[str, Event, int | None]], committed: Mapping[str, _Committed]
+    ) -> tuple[list[tuple[Match, Event] | Exception], dict[str, _Committed]]:
+        assert self._batch_engine is not None
+        with self._batch_engine.begin() as conn:
+            return _record_batch(conn, requests, committed)
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -257,8 +280,8 @@ class Store:
             return str(value)
 
 
-def _configure_sqlite(engine: AsyncEngine, immediate: bool) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _configure_sqlite(engine: Engine, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -270,7 +293,7 @@ def _configure_sqlite(engine: AsyncEngine, immediate: bool) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -312,8 +335,8 @@ class _Committed(NamedTuple):
     incidents: tuple[str, ...]  # each of the match's incidents as JSON, as it appears in `state`
 
 
-async def _record_batch(
-    conn: AsyncConnection, requests: Sequence[tuple[str, Event, int | None]], committed: Mapping[str, _Committed]
+def _record_batch(
+    conn: Connection, requests: Sequence[tuple[str, Event, int | None]], committed: Mapping[str, _Committed]
 ) -> tuple[list[tuple[Match, Event] | Exception], dict[str, _Committed]]:
     """Record events in arrival order within the caller's transaction, which holds the write
     lock: each match is read once, the rules run in memory, and only accepted events are
@@ -323,7 +346,7 @@ async def _record_batch(
     wanted = sorted({match_id for match_id, _, _ in requests})
     read: dict[str, Match] = {}
     unchanged: dict[str, _Committed] = {}
-    for row in await conn.execute(_READ_MATCHES.where(matches_table.c.id.in_(wanted))):
+    for row in conn.execute(_READ_MATCHES.where(matches_table.c.id.in_(wanted))):
         known = committed.get(row.id)
         # Versions only grow and fixtures never change, so an unchanged version and state mean
         # the match is as this process left it.
@@ -334,7 +357,7 @@ async def _record_batch(
             read[row.id] = _match_from_row(row._mapping)
     current = dict(read)
     # An undo replays the match's whole log; only those matches' logs are read.
-    logs = await _load_logs(conn, sorted({m for m, asked, _ in requests if asked.kind == "undo" and m in read}))
+    logs = _load_logs(conn, sorted({m for m, asked, _ in requests if asked.kind == "undo" and m in read}))
     outcomes: list[tuple[Match, Event] | Exception] = []
     inserts: list[dict[str, Any]] = []
     recorded_at = datetime.now(UTC)
@@ -362,12 +385,12 @@ async def _record_batch(
         if after is not read[match_id]
     }
     if inserts:
-        await conn.execute(insert(events_table), inserts)
+        conn.execute(insert(events_table), inserts)
         changes = [
             {"match_id": match_id, "was": read[match_id].version, "now": new.match.version, "state": new.state}
             for match_id, new in written.items()
         ]
-        updated = await conn.execute(_UPDATE_MATCH, changes)
+        updated = conn.execute(_UPDATE_MATCH, changes)
         if updated.rowcount != len(changes):
             raise StaleVersion("The match changed while recording; please try again.")
     return outcomes, written
@@ -470,11 +493,11 @@ async def _load_log(conn: AsyncConnection, match_id: str) -> list[Event]:
     return [_event_from_row(row._mapping) for row in rows]
 
 
-async def _load_logs(conn: AsyncConnection, match_ids: Sequence[str]) -> dict[str, list[Event]]:
+def _load_logs(conn: Connection, match_ids: Sequence[str]) -> dict[str, list[Event]]:
     if not match_ids:
         return {}
     logs: dict[str, list[Event]] = {match_id: [] for match_id in match_ids}
-    rows = await conn.execute(
+    rows = conn.execute(
         select(events_table)
         .where(events_table.c.match_id.in_(match_ids))
         .order_by(events_table.c.match_id, events_table.c.version)
