@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     Column,
     DateTime,
@@ -30,6 +31,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
+    cast,
     event,
     func,
     insert,
@@ -38,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, Engine, create_engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, PoolProxiedConnection
 
@@ -208,11 +212,9 @@ class Store:
     async def record(self, match_id: str, event: Event, expected_version: int | None = None) -> tuple[Match, Event]:
         """Append one event to a match's log if the rules allow it; returns the match after it,
         once it is committed."""
-        if not self.is_sqlite:
-            async with self.write() as conn:
-                return await _record(conn, match_id, event, expected_version, lock=True)
-        # SQLite has one writer, and each commit waits for the disk: events that arrive while a
-        # commit is under way are written together in the next transaction.
+        # Each commit waits for the disk: events that arrive while one is under way are written
+        # together in the next transaction, which holds every match it writes (SQLite's write
+        # lock, or PostgreSQL row locks) from its first read to its commit.
         done: asyncio.Future[tuple[Match, Event]] = asyncio.get_running_loop().create_future()
         self._queued.append(((match_id, event, expected_version), done))
         if self._group_writer is None or self._group_writer.done():
@@ -223,10 +225,14 @@ class Store:
         while self._queued:
             batch, self._queued = self._queued, []
             outcomes: Sequence[tuple[Match, Event] | Exception]
+            requests = [request for request, _ in batch]
             try:
-                assert self._batches is not None
-                async with self._sqlite_writer:
-                    outcomes, written = await self._batches.write([request for request, _ in batch], self._committed)
+                if self._batches is not None:
+                    async with self._sqlite_writer:
+                        outcomes, written = await self._batches.write(requests, self._committed)
+                else:
+                    async with self.engine.begin() as conn:
+                        outcomes, written = await _record_batch(conn, requests, self._committed)
                 self._committed.update(written)
             except Exception as error:  # the commit failed: nothing in the batch was stored
                 outcomes = [error] * len(batch)
@@ -296,21 +302,6 @@ def _enter_wal(cursor: Any) -> None:
             time.sleep(0.05)
 
 
-async def _record(
-    conn: AsyncConnection, match_id: str, event: Event, expected_version: int | None, lock: bool = False
-) -> tuple[Match, Event]:
-    query = select(matches_table).where(matches_table.c.id == match_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    if row is None:
-        raise UnknownMatch(f"There is no match {match_id!r}.")
-    current = _match_from_row(row._mapping)
-    if expected_version is not None and expected_version != current.version:
-        raise StaleVersion("The score changed since you looked — check and click again.")
-    return await _append(conn, current, event)
-
-
 Request = tuple[str, Event, int | None]  # match id, event, expected version
 Outcome = tuple[Match, Event] | Exception
 
@@ -375,9 +366,11 @@ class _SQLiteBatches:
             db.execute("BEGIN IMMEDIATE")
             result = self._record(db, requests, committed)
             db.execute("COMMIT")
-        except BaseException:
+        except BaseException as error:
             # Whatever failed, nothing of this transaction stays; the next batch starts afresh.
             self._disconnect()
+            if isinstance(error, sqlite3.Error):  # as SQLAlchemy raises it everywhere else
+                raise DBAPIError.instance(None, None, error, sqlite3.Error, dialect=self.engine.dialect) from error
             raise
         return result
 
@@ -461,6 +454,72 @@ class _SQLiteBatches:
                 )
             )
         return logs
+
+
+async def _record_batch(
+    conn: AsyncConnection, requests: Sequence[Request], committed: Mapping[str, _Committed]
+) -> tuple[list[Outcome], dict[str, _Committed]]:
+    """A batch on PostgreSQL: the matches are locked in the order of their ids, so that workers
+    writing overlapping batches wait for each other instead of deadlocking, and each reads
+    the others' commits."""
+    wanted = sorted({match_id for match_id, _, _ in requests})
+    read: dict[str, Match] = {}
+    unchanged: dict[str, _Committed] = {}
+    rows = await conn.execute(
+        _READ_MATCHES.where(matches_table.c.id.in_(wanted)).order_by(matches_table.c.id).with_for_update()
+    )
+    for row in rows:
+        known = committed.get(row.id)
+        if known is not None and known.match.version == row.version and known.state == row.state:
+            read[row.id], unchanged[row.id] = known.match, known
+        else:
+            read[row.id] = _match_from_row(row._mapping)
+    logs = {
+        match_id: await _load_log(conn, match_id)
+        for match_id in sorted({m for m, asked, _ in requests if asked.kind == "undo" and m in read})
+    }
+    outcomes, after, accepted = _apply_batch(read, logs, requests)
+    written = {match_id: _stored_state(match, unchanged.get(match_id)) for match_id, match in after.items()}
+    if accepted:
+        recorded_at = datetime.now(UTC)
+        await conn.execute(
+            insert(events_table),
+            [_event_row(match_id, version, event, recorded_at) for match_id, version, event in accepted],
+        )
+        updated = await conn.execute(
+            _UPDATE_MATCHES,
+            {
+                "match_ids": list(written),
+                "was": [read[match_id].version for match_id in written],
+                "now": [new.match.version for new in written.values()],
+                "states": [new.state for new in written.values()],
+            },
+        )
+        if updated.rowcount != len(written):
+            raise StaleVersion("The match changed while recording; please try again.")
+    return outcomes, written
+
+
+# The state as the text it is stored as (PostgreSQL's json keeps the text it was given; its
+# driver would parse it), so that it can be compared with what was written.
+_READ_MATCHES = select(
+    *(column for column in matches_table.c if column.name != "state"),
+    cast(matches_table.c.state, Text).label("state"),
+)
+
+
+# One statement of one shape for any number of matches: executemany's row count is not given
+# by PostgreSQL's driver, and a VALUES list would be compiled anew for every batch.
+_UPDATE_MATCHES = text(
+    "UPDATE matches SET version = changes.now, state = CAST(changes.state AS JSON)"
+    " FROM unnest(:match_ids, :was, :now, :states) AS changes(match_id, was, now, state)"
+    " WHERE matches.id = changes.match_id AND matches.version = changes.was"
+).bindparams(
+    bindparam("match_ids", type_=ARRAY(String)),
+    bindparam("was", type_=ARRAY(Integer)),
+    bindparam("now", type_=ARRAY(Integer)),
+    bindparam("states", type_=ARRAY(Text)),
+)
 
 
 def _processor(given: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
