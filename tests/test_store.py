@@ -294,11 +294,15 @@ async def test_stores_of_several_workers_writing_at_once_count_each_goal_once(da
     try:
 
         async def goals(worker: Store, number: int) -> list[tuple[Match, Event]]:
-            # Each worker writes to both matches in every batch, in an order of its own.
+            # Batch after batch, each on both matches in an order of its own, interleaved with the
+            # other workers' batches: what a worker knows of a match is often out of date.
             order = ["m1", "m2"] if number % 2 else ["m2", "m1"]
-            return await asyncio.gather(
-                *(worker.record(order[n % 2], Event("goal", now, side="home")) for n in range(60))
-            )
+            done: list[tuple[Match, Event]] = []
+            for _ in range(6):
+                done += await asyncio.gather(
+                    *(worker.record(order[n % 2], Event("goal", now, side="home")) for n in range(10))
+                )
+            return done
 
         results = [r for batch in await asyncio.gather(*(goals(w, n) for n, w in enumerate(workers))) for r in batch]
     finally:
