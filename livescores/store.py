@@ -2,7 +2,9 @@
 
 Every write runs inside one transaction that holds the match (a row lock on PostgreSQL, the
 database write lock on SQLite), replays the log with the pure rules and appends the new event,
-so concurrent scorers on any number of workers each count exactly once.
+so concurrent scorers on any number of workers each count exactly once. Events recorded while
+a commit is under way wait for the next transaction, and go in it together: one commit, and
+one wait for the disk, for many events.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ class Store:
         )
         # One writer at a time per process: SQLite would otherwise make them spin on its file lock.
         self._sqlite_writer = asyncio.Lock()
-        self._queued: list[tuple[tuple[str, Event, int | None], asyncio.Future[tuple[Match, Event]]]] = []
+        self._queued: list[tuple[_Request, asyncio.Future[tuple[Match, Event]]]] = []
         self._group_writer: asyncio.Task[None] | None = None
         # Matches as this process last committed them, with their state as stored: rebuilding a
         # match from its stored state costs time in proportion to its incidents, on every batch.
@@ -224,7 +226,7 @@ class Store:
     async def _write_queued(self) -> None:
         while self._queued:
             batch, self._queued = self._queued, []
-            outcomes: Sequence[tuple[Match, Event] | Exception]
+            outcomes: Sequence[_Outcome]
             requests = [request for request, _ in batch]
             try:
                 if self._batches is not None:
@@ -302,8 +304,8 @@ def _enter_wal(cursor: Any) -> None:
             time.sleep(0.05)
 
 
-Request = tuple[str, Event, int | None]  # match id, event, expected version
-Outcome = tuple[Match, Event] | Exception
+_Request = tuple[str, Event, int | None]  # match id, event, expected version
+_Outcome = tuple[Match, Event] | Exception
 
 
 class _Committed(NamedTuple):
@@ -326,7 +328,7 @@ class _SQLiteBatches:
             url.set(drivername="sqlite"), connect_args={"timeout": 30, "check_same_thread": False}, poolclass=NullPool
         )
         _configure_sqlite(self.engine, immediate=True)
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livescores-sqlite-writer")
+        self._thread: ThreadPoolExecutor | None = None
         self._connection: PoolProxiedConnection | None = None
         dialect = self.engine.dialect
         self._datetime_to_db = _processor(events_table.c.at.type.dialect_impl(dialect).bind_processor(dialect))
@@ -339,16 +341,21 @@ class _SQLiteBatches:
         )
 
     async def write(
-        self, requests: Sequence[Request], committed: Mapping[str, _Committed]
-    ) -> tuple[list[Outcome], dict[str, _Committed]]:
+        self, requests: Sequence[_Request], committed: Mapping[str, _Committed]
+    ) -> tuple[list[_Outcome], dict[str, _Committed]]:
         """Record events in arrival order in one transaction, committed before this returns.
         Returns each request's outcome, and the matches written (for `committed`)."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livescores-sqlite-writer")
         # A copy: a cancelled caller may go on while the thread still reads it.
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._write, requests, dict(committed))
 
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._disconnect)
-        self._thread.shutdown(wait=False)
+        """Like disposing of an engine: a later batch opens what it needs again."""
+        if self._thread is not None:
+            thread, self._thread = self._thread, None
+            await asyncio.get_running_loop().run_in_executor(thread, self._disconnect)
+            thread.shutdown(wait=False)
 
     def _disconnect(self) -> None:
         if self._connection is not None:
@@ -356,8 +363,8 @@ class _SQLiteBatches:
             self._connection = None
 
     def _write(
-        self, requests: Sequence[Request], committed: Mapping[str, _Committed]
-    ) -> tuple[list[Outcome], dict[str, _Committed]]:
+        self, requests: Sequence[_Request], committed: Mapping[str, _Committed]
+    ) -> tuple[list[_Outcome], dict[str, _Committed]]:
         if self._connection is None:
             self._connection = self.engine.raw_connection()
         db = self._connection.driver_connection
@@ -375,8 +382,8 @@ class _SQLiteBatches:
         return result
 
     def _record(
-        self, db: sqlite3.Connection, requests: Sequence[Request], committed: Mapping[str, _Committed]
-    ) -> tuple[list[Outcome], dict[str, _Committed]]:
+        self, db: sqlite3.Connection, requests: Sequence[_Request], committed: Mapping[str, _Committed]
+    ) -> tuple[list[_Outcome], dict[str, _Committed]]:
         wanted = sorted({match_id for match_id, _, _ in requests})
         read: dict[str, Match] = {}
         unchanged: dict[str, _Committed] = {}
@@ -457,8 +464,8 @@ class _SQLiteBatches:
 
 
 async def _record_batch(
-    conn: AsyncConnection, requests: Sequence[Request], committed: Mapping[str, _Committed]
-) -> tuple[list[Outcome], dict[str, _Committed]]:
+    conn: AsyncConnection, requests: Sequence[_Request], committed: Mapping[str, _Committed]
+) -> tuple[list[_Outcome], dict[str, _Committed]]:
     """A batch on PostgreSQL: the matches are locked in the order of their ids, so that workers
     writing overlapping batches wait for each other instead of deadlocking, and each reads
     the others' commits."""
@@ -527,14 +534,14 @@ def _processor(given: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
 
 
 def _apply_batch(
-    read: Mapping[str, Match], logs: dict[str, list[Event]], requests: Sequence[Request]
-) -> tuple[list[Outcome], dict[str, Match], list[tuple[str, int, Event]]]:
+    read: Mapping[str, Match], logs: dict[str, list[Event]], requests: Sequence[_Request]
+) -> tuple[list[_Outcome], dict[str, Match], list[tuple[str, int, Event]]]:
     """The rules over a batch, in arrival order: each request's outcome, the matches that
     changed as they end up, and the events to store (match id, version, event). A refused
     event is refused alone; a later event on the same match sees the accepted ones before it.
     `logs` holds the logs of the matches that an undo asks for, and grows with the batch."""
     current = dict(read)
-    outcomes: list[Outcome] = []
+    outcomes: list[_Outcome] = []
     accepted: list[tuple[str, int, Event]] = []
     for match_id, asked, expected_version in requests:
         match = current.get(match_id)

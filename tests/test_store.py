@@ -19,14 +19,17 @@ from sqlalchemy.exc import IntegrityError
 from livescores.matches import Event, Match, Minute, RuleViolation, apply, fill_minute, replay
 from livescores.store import StaleVersion, Store, UnknownMatch, _enter_wal, events_table
 
+FIXTURES = {
+    "m1": Match(id="m1", home="Hull", away="Stoke"),
+    "m2": Match(id="m2", home="A", away="B", kickoff=datetime(2026, 5, 1, 15, 0, tzinfo=UTC), competition="Cup"),
+}
+
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[Store]:
     opened = Store(database_url)
     await opened.migrate()
-    await opened.add_fixtures(
-        [("k1", Match(id="m1", home="Hull", away="Stoke")), ("k2", Match(id="m2", home="A", away="B"))]
-    )
+    await opened.add_fixtures([(f"k-{match_id}", match) for match_id, match in FIXTURES.items()])
     # Closed within the test's event loop: connections left to the garbage collector would be
     # closed later, from a loop that no longer runs.
     yield opened
@@ -102,7 +105,6 @@ async def test_many_concurrent_goals_are_each_stored_once(store: Store) -> None:
     assert stored is not None and stored.home_score == 300 and len(await store.events("m1")) == 301
 
 
-FIXTURES = {"m1": Match(id="m1", home="Hull", away="Stoke"), "m2": Match(id="m2", home="A", away="B")}
 Request = tuple[str, Event, int | None]
 
 
@@ -314,6 +316,15 @@ async def test_stores_of_several_workers_writing_at_once_count_each_goal_once(da
         stored = await store.get_match(match_id)
         assert stored is not None and stored.home_score == 90 and stored.version == 91
     await assert_stored_is_the_replay_of_the_log(store)
+
+
+async def test_a_closed_store_reopens_what_it_needs_when_used_again(store: Store) -> None:
+    now = datetime.now(UTC)
+    await store.record("m1", Event("kick_off", now))
+    await store.close()
+    match, _ = await store.record("m1", Event("goal", now, side="away"))
+    assert (match.away_score, match.version) == (1, 2)
+    assert await store.get_match("m1") == match
 
 
 def _open_like_a_starting_worker(path: str, start: Any) -> None:
