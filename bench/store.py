@@ -120,8 +120,11 @@ async def one_round(module: ModuleType, url: str, writers: int, seconds: float, 
             match_id = match_ids[number % len(match_ids)]
             for n in itertools.count():
                 if rate:  # each writer its share of the rate, evenly spread; late ones catch up
-                    await asyncio.sleep(max(0.0, start + (number + n * writers) / rate - time.perf_counter()))
-                if time.perf_counter() >= deadline:
+                    due = start + (number + n * writers) / rate
+                    if due >= deadline:
+                        return
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                elif time.perf_counter() >= deadline:
                     return
                 started = time.perf_counter()
                 await store.record(match_id, Event("goal", datetime.now(UTC), side=next(sides)))
