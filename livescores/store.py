@@ -2,7 +2,9 @@
 
 Every write runs inside one transaction that holds the match (a row lock on PostgreSQL, the
 database write lock on SQLite), replays the log with the pure rules and appends the new event,
-so concurrent scorers on any number of workers each count exactly once.
+so concurrent scorers on any number of workers each count exactly once. Events recorded while
+a commit is under way wait for the next transaction, and go in it together: one commit, and
+one wait for the disk, for many events.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import asdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     Column,
     DateTime,
@@ -29,6 +33,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
+    cast,
     event,
     func,
     insert,
@@ -36,8 +42,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, Engine, create_engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool, PoolProxiedConnection
 
 from .matches import Event, Incident, Match, Minute, RuleViolation, apply, fill_minute, replay
 
@@ -98,20 +106,27 @@ class Store:
         )
         # One writer at a time per process: SQLite would otherwise make them spin on its file lock.
         self._sqlite_writer = asyncio.Lock()
-        self._queued: list[tuple[tuple[str, Event, int | None], asyncio.Future[tuple[Match, Event]]]] = []
+        self._queued: list[tuple[_Request, asyncio.Future[tuple[Match, Event]]]] = []
         self._group_writer: asyncio.Task[None] | None = None
+        # Matches as this process last committed them, with their state as stored: rebuilding a
+        # match from its stored state costs time in proportion to its incidents, on every batch.
+        self._committed: dict[str, _Committed] = {}
         # Reads go through their own connections: on SQLite in WAL mode they never wait for the
         # writer, whose transactions take the write lock from their first statement.
         self.reader: AsyncEngine = self.engine
+        self._batches: _SQLiteBatches | None = None
         if self.is_sqlite:
-            _configure_sqlite(self.engine, immediate=True)
+            _configure_sqlite(self.engine.sync_engine, immediate=True)
             self.reader = create_async_engine(self.url, connect_args={"timeout": 30})
-            _configure_sqlite(self.reader, immediate=False)
+            _configure_sqlite(self.reader.sync_engine, immediate=False)
+            self._batches = _SQLiteBatches(self.url)
 
     async def close(self) -> None:
         await self.engine.dispose()
         if self.reader is not self.engine:
             await self.reader.dispose()
+        if self._batches is not None:
+            await self._batches.close()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -199,12 +214,9 @@ class Store:
     async def record(self, match_id: str, event: Event, expected_version: int | None = None) -> tuple[Match, Event]:
         """Append one event to a match's log if the rules allow it; returns the match after it,
         once it is committed."""
-        if not self.is_sqlite:
-            async with self.write() as conn:
-                return await _record(conn, match_id, event, expected_version, lock=True)
-        # SQLite has one writer, and each commit waits for the disk: events that arrive while a
-        # commit is under way are written together in the next transaction, each in a savepoint
-        # of its own so that a refused one takes nothing else with it.
+        # Each commit waits for the disk: events that arrive while one is under way are written
+        # together in the next transaction, which holds every match it writes (SQLite's write
+        # lock, or PostgreSQL row locks) from its first read to its commit.
         done: asyncio.Future[tuple[Match, Event]] = asyncio.get_running_loop().create_future()
         self._queued.append(((match_id, event, expected_version), done))
         if self._group_writer is None or self._group_writer.done():
@@ -214,18 +226,25 @@ class Store:
     async def _write_queued(self) -> None:
         while self._queued:
             batch, self._queued = self._queued, []
-            results: list[tuple[asyncio.Future[tuple[Match, Event]], tuple[Match, Event] | Exception]] = []
+            outcomes: Sequence[_Outcome]
+            requests = [request for request, _ in batch]
             try:
-                async with self.write() as conn:
-                    for (match_id, event, expected_version), done in batch:
-                        try:
-                            async with conn.begin_nested():
-                                results.append((done, await _record(conn, match_id, event, expected_version)))
-                        except RuleViolation as refused:
-                            results.append((done, refused))
+                if self._batches is not None:
+                    async with self._sqlite_writer:
+                        outcomes, written = await self._batches.write(requests, self._committed)
+                else:
+                    async with self.engine.begin() as conn:
+                        outcomes, written = await _record_batch(conn, requests, self._committed)
+                self._committed.update(written)
             except Exception as error:  # the commit failed: nothing in the batch was stored
-                results = [(done, error) for _, done in batch]
-            for done, outcome in results:
+                outcomes = [error] * len(batch)
+            except BaseException:
+                # Cancelled mid-batch (shutdown): whether it committed is unknown, so nobody is told
+                # it did, and nobody is left waiting.
+                for _, done in batch:
+                    done.cancel()
+                raise
+            for (_, done), outcome in zip(batch, outcomes, strict=True):
                 if done.done():
                     continue
                 if isinstance(outcome, Exception):
@@ -251,8 +270,8 @@ class Store:
             return str(value)
 
 
-def _configure_sqlite(engine: AsyncEngine, immediate: bool) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _configure_sqlite(engine: Engine, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -264,7 +283,7 @@ def _configure_sqlite(engine: AsyncEngine, immediate: bool) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -285,39 +304,310 @@ def _enter_wal(cursor: Any) -> None:
             time.sleep(0.05)
 
 
-async def _record(
-    conn: AsyncConnection, match_id: str, event: Event, expected_version: int | None, lock: bool = False
-) -> tuple[Match, Event]:
-    query = select(matches_table).where(matches_table.c.id == match_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    if row is None:
-        raise UnknownMatch(f"There is no match {match_id!r}.")
-    current = _match_from_row(row._mapping)
-    if expected_version is not None and expected_version != current.version:
-        raise StaleVersion("The score changed since you looked — check and click again.")
-    return await _append(conn, current, event)
+_Request = tuple[str, Event, int | None]  # match id, event, expected version
+_Outcome = tuple[Match, Event] | Exception
+
+
+class _Committed(NamedTuple):
+    match: Match
+    state: str  # as stored: json.dumps(state_to_json(match))
+    incidents: tuple[str, ...]  # each of the match's incidents as JSON, as it appears in `state`
+
+
+class _SQLiteBatches:
+    """Writes batches of events to SQLite from a thread of its own, through the driver's
+    connection itself: the asyncio driver hops to its thread and back several times per
+    statement, and SQLAlchemy's own work per statement outweighs the statement, so a batch
+    costs one hop and five plain statements instead. Values go through SQLAlchemy's own
+    processors for their columns, so they are stored exactly as everything else reads them."""
+
+    def __init__(self, url: URL) -> None:
+        # The same driver options, and the same connection set-up (WAL, FULL sync), as the
+        # writer engine; it is only ever used from the one thread.
+        self.engine = create_engine(
+            url.set(drivername="sqlite"), connect_args={"timeout": 30, "check_same_thread": False}, poolclass=NullPool
+        )
+        _configure_sqlite(self.engine, immediate=True)
+        self._thread: ThreadPoolExecutor | None = None
+        self._connection: PoolProxiedConnection | None = None
+        dialect = self.engine.dialect
+        self._datetime_to_db = _processor(events_table.c.at.type.dialect_impl(dialect).bind_processor(dialect))
+        self._json_to_db = _processor(events_table.c.payload.type.dialect_impl(dialect).bind_processor(dialect))
+        self._datetime_from_db = _processor(
+            events_table.c.at.type.dialect_impl(dialect).result_processor(dialect, None)
+        )
+        self._json_from_db = _processor(
+            events_table.c.payload.type.dialect_impl(dialect).result_processor(dialect, None)
+        )
+
+    async def write(
+        self, requests: Sequence[_Request], committed: Mapping[str, _Committed]
+    ) -> tuple[list[_Outcome], dict[str, _Committed]]:
+        """Record events in arrival order in one transaction, committed before this returns.
+        Returns each request's outcome, and the matches written (for `committed`)."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livescores-sqlite-writer")
+        # A copy: a cancelled caller may go on while the thread still reads it.
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._write, requests, dict(committed))
+
+    async def close(self) -> None:
+        """Like disposing of an engine: a later batch opens what it needs again."""
+        if self._thread is not None:
+            thread, self._thread = self._thread, None
+            await asyncio.get_running_loop().run_in_executor(thread, self._disconnect)
+            thread.shutdown(wait=False)
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            self._connection.invalidate()  # closes it; an open transaction is rolled back
+            self._connection = None
+
+    def _write(
+        self, requests: Sequence[_Request], committed: Mapping[str, _Committed]
+    ) -> tuple[list[_Outcome], dict[str, _Committed]]:
+        if self._connection is None:
+            self._connection = self.engine.raw_connection()
+        db = self._connection.driver_connection
+        assert isinstance(db, sqlite3.Connection)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            result = self._record(db, requests, committed)
+            db.execute("COMMIT")
+        except BaseException as error:
+            # Whatever failed, nothing of this transaction stays; the next batch starts afresh.
+            self._disconnect()
+            if isinstance(error, sqlite3.Error):  # as SQLAlchemy raises it everywhere else
+                raise DBAPIError.instance(None, None, error, sqlite3.Error, dialect=self.engine.dialect) from error
+            raise
+        return result
+
+    def _record(
+        self, db: sqlite3.Connection, requests: Sequence[_Request], committed: Mapping[str, _Committed]
+    ) -> tuple[list[_Outcome], dict[str, _Committed]]:
+        wanted = sorted({match_id for match_id, _, _ in requests})
+        read: dict[str, Match] = {}
+        unchanged: dict[str, _Committed] = {}
+        rows = db.execute(
+            "SELECT id, home, away, kickoff, competition, version, state FROM matches"
+            f" WHERE id IN ({', '.join('?' * len(wanted))})",
+            wanted,
+        )
+        for match_id, home, away, kickoff, competition, version, state in rows:
+            known = committed.get(match_id)
+            # Versions only grow and fixtures never change, so an unchanged version and state
+            # mean the match is as this process left it.
+            if known is not None and known.match.version == version and known.state == state:
+                read[match_id], unchanged[match_id] = known.match, known
+                continue
+            read[match_id] = _match_from_row(
+                {
+                    "id": match_id,
+                    "home": home,
+                    "away": away,
+                    "kickoff": self._datetime_from_db(kickoff),
+                    "competition": competition,
+                    "version": version,
+                    "state": state,
+                }
+            )
+        # An undo replays the match's whole log; only those matches' logs are read.
+        logs = self._logs(db, sorted({m for m, asked, _ in requests if asked.kind == "undo" and m in read}))
+        outcomes, after, accepted = _apply_batch(read, logs, requests)
+        written = {match_id: _stored_state(match, unchanged.get(match_id)) for match_id, match in after.items()}
+        if accepted:
+            recorded_at = self._datetime_to_db(datetime.now(UTC))
+            db.executemany(
+                "INSERT INTO events (match_id, version, kind, payload, at, recorded_by, recorded_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        match_id,
+                        version,
+                        event.kind,
+                        self._json_to_db(_event_payload(event)),
+                        self._datetime_to_db(event.at),
+                        event.recorded_by,
+                        recorded_at,
+                    )
+                    for match_id, version, event in accepted
+                ],
+            )
+            updated = db.executemany(
+                "UPDATE matches SET version = ?, state = ? WHERE id = ? AND version = ?",
+                [(new.match.version, new.state, match_id, read[match_id].version) for match_id, new in written.items()],
+            )
+            if updated.rowcount != len(written):
+                raise StaleVersion("The match changed while recording; please try again.")
+        return outcomes, written
+
+    def _logs(self, db: sqlite3.Connection, match_ids: Sequence[str]) -> dict[str, list[Event]]:
+        logs: dict[str, list[Event]] = {match_id: [] for match_id in match_ids}
+        if not match_ids:
+            return logs
+        rows = db.execute(
+            "SELECT match_id, kind, payload, at, recorded_by FROM events"
+            f" WHERE match_id IN ({', '.join('?' * len(match_ids))}) ORDER BY match_id, version",
+            match_ids,
+        )
+        for match_id, kind, payload, at, recorded_by in rows:
+            logs[match_id].append(
+                _event_from_row(
+                    {
+                        "kind": kind,
+                        "payload": self._json_from_db(payload),
+                        "at": self._datetime_from_db(at),
+                        "recorded_by": recorded_by,
+                    }
+                )
+            )
+        return logs
+
+
+async def _record_batch(
+    conn: AsyncConnection, requests: Sequence[_Request], committed: Mapping[str, _Committed]
+) -> tuple[list[_Outcome], dict[str, _Committed]]:
+    """A batch on PostgreSQL: the matches are locked in the order of their ids, so that workers
+    writing overlapping batches wait for each other instead of deadlocking, and each reads
+    the others' commits."""
+    wanted = sorted({match_id for match_id, _, _ in requests})
+    read: dict[str, Match] = {}
+    unchanged: dict[str, _Committed] = {}
+    rows = await conn.execute(
+        _READ_MATCHES.where(matches_table.c.id.in_(wanted)).order_by(matches_table.c.id).with_for_update()
+    )
+    for row in rows:
+        known = committed.get(row.id)
+        if known is not None and known.match.version == row.version and known.state == row.state:
+            read[row.id], unchanged[row.id] = known.match, known
+        else:
+            read[row.id] = _match_from_row(row._mapping)
+    logs = {
+        match_id: await _load_log(conn, match_id)
+        for match_id in sorted({m for m, asked, _ in requests if asked.kind == "undo" and m in read})
+    }
+    outcomes, after, accepted = _apply_batch(read, logs, requests)
+    written = {match_id: _stored_state(match, unchanged.get(match_id)) for match_id, match in after.items()}
+    if accepted:
+        recorded_at = datetime.now(UTC)
+        await conn.execute(
+            insert(events_table),
+            [_event_row(match_id, version, event, recorded_at) for match_id, version, event in accepted],
+        )
+        updated = await conn.execute(
+            _UPDATE_MATCHES,
+            {
+                "match_ids": list(written),
+                "was": [read[match_id].version for match_id in written],
+                "now": [new.match.version for new in written.values()],
+                "states": [new.state for new in written.values()],
+            },
+        )
+        if updated.rowcount != len(written):
+            raise StaleVersion("The match changed while recording; please try again.")
+    return outcomes, written
+
+
+# The state as the text it is stored as (PostgreSQL's json keeps the text it was given; its
+# driver would parse it), so that it can be compared with what was written.
+_READ_MATCHES = select(
+    *(column for column in matches_table.c if column.name != "state"),
+    cast(matches_table.c.state, Text).label("state"),
+)
+
+
+# One statement of one shape for any number of matches: executemany's row count is not given
+# by PostgreSQL's driver, and a VALUES list would be compiled anew for every batch.
+_UPDATE_MATCHES = text(
+    "UPDATE matches SET version = changes.now, state = CAST(changes.state AS JSON)"
+    " FROM unnest(:match_ids, :was, :now, :states) AS changes(match_id, was, now, state)"
+    " WHERE matches.id = changes.match_id AND matches.version = changes.was"
+).bindparams(
+    bindparam("match_ids", type_=ARRAY(String)),
+    bindparam("was", type_=ARRAY(Integer)),
+    bindparam("now", type_=ARRAY(Integer)),
+    bindparam("states", type_=ARRAY(Text)),
+)
+
+
+def _processor(given: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    return given if given is not None else (lambda value: value)
+
+
+def _apply_batch(
+    read: Mapping[str, Match], logs: dict[str, list[Event]], requests: Sequence[_Request]
+) -> tuple[list[_Outcome], dict[str, Match], list[tuple[str, int, Event]]]:
+    """The rules over a batch, in arrival order: each request's outcome, the matches that
+    changed as they end up, and the events to store (match id, version, event). A refused
+    event is refused alone; a later event on the same match sees the accepted ones before it.
+    `logs` holds the logs of the matches that an undo asks for, and grows with the batch."""
+    current = dict(read)
+    outcomes: list[_Outcome] = []
+    accepted: list[tuple[str, int, Event]] = []
+    for match_id, asked, expected_version in requests:
+        match = current.get(match_id)
+        if match is None:
+            outcomes.append(UnknownMatch(f"There is no match {match_id!r}."))
+            continue
+        if expected_version is not None and expected_version != match.version:
+            outcomes.append(StaleVersion("The match changed since you looked — check and click again."))
+            continue
+        try:
+            stored, after = _step(match, asked, logs.get(match_id))
+        except Exception as refused:  # nothing is written yet, so it takes nothing else with it
+            outcomes.append(refused)
+            continue
+        if match_id in logs:
+            logs[match_id].append(stored)
+        current[match_id] = after
+        accepted.append((match_id, after.version, stored))
+        outcomes.append((after, stored))
+    changed = {match_id: match for match_id, match in current.items() if match is not read[match_id]}
+    return outcomes, changed, accepted
+
+
+def _stored_state(match: Match, before: _Committed | None) -> _Committed:
+    """The match's state as `json.dumps(state_to_json(match))` writes it, reusing the text of
+    the incidents it shares with `before`: incidents are appended, or dropped from the end by an
+    undo, and serialising them all anew on every write would cost in proportion to them."""
+    parts: tuple[str, ...] | None = None
+    if before is not None:
+        old, new = before.match.incidents, match.incidents
+        if new[: len(old)] == old:
+            parts = before.incidents + tuple(json.dumps(_incident_to_json(i)) for i in new[len(old) :])
+        elif old[: len(new)] == new:
+            parts = before.incidents[: len(new)]
+    if parts is None:
+        parts = tuple(json.dumps(_incident_to_json(i)) for i in match.incidents)
+    head = json.dumps(state_to_json(replace(match, incidents=())))  # ends with "incidents": []}
+    return _Committed(match, head[: -len("]}")] + ", ".join(parts) + "]}", parts)
+
+
+def _step(current: Match, event: Event, log: list[Event] | None) -> tuple[Event, Match]:
+    """The event as it will be stored, and the match after it; RuleViolation if refused."""
+    event = fill_minute(current, event)
+    if event.kind == "undo":
+        assert log is not None
+        return event, replay(current, [*log, event])
+    # The stored state is the replay of the log so far, so one more event is one more step.
+    return event, apply(current, event)
+
+
+def _event_row(match_id: str, version: int, event: Event, recorded_at: datetime) -> dict[str, Any]:
+    return {
+        "match_id": match_id,
+        "version": version,
+        "kind": event.kind,
+        "payload": _event_payload(event),
+        "at": event.at,
+        "recorded_by": event.recorded_by,
+        "recorded_at": recorded_at,
+    }
 
 
 async def _append(conn: AsyncConnection, current: Match, event: Event) -> tuple[Match, Event]:
-    event = fill_minute(current, event)
-    if event.kind == "undo":
-        after = replay(current, [*await _load_log(conn, current.id), event])
-    else:
-        # The stored state is the replay of the log so far, so one more event is one more step.
-        after = apply(current, event)
-    await conn.execute(
-        insert(events_table).values(
-            match_id=current.id,
-            version=after.version,
-            kind=event.kind,
-            payload=_event_payload(event),
-            at=event.at,
-            recorded_by=event.recorded_by,
-            recorded_at=datetime.now(UTC),
-        )
-    )
+    log = await _load_log(conn, current.id) if event.kind == "undo" else None
+    event, after = _step(current, event, log)
+    await conn.execute(insert(events_table).values(_event_row(current.id, after.version, event, datetime.now(UTC))))
     updated = await conn.execute(
         update(matches_table)
         .where(matches_table.c.id == current.id, matches_table.c.version == current.version)
@@ -370,7 +660,7 @@ def _event_payload(event: Event) -> dict[str, Any]:
     return {
         "side": event.side,
         "player": event.player,
-        "minute": asdict(event.minute) if event.minute else None,
+        "minute": _minute_to_json(event.minute),
         "penalty": event.penalty,
         "own_goal": event.own_goal,
     }
@@ -402,6 +692,10 @@ def state_to_json(match: Match) -> dict[str, Any]:
     }
 
 
+def _minute_to_json(minute: Minute | None) -> dict[str, int] | None:
+    return {"base": minute.base, "added": minute.added} if minute is not None else None
+
+
 def match_to_dict(match: Match) -> dict[str, Any]:
     return {
         "id": match.id,
@@ -426,7 +720,7 @@ def _incident_to_json(incident: Incident) -> dict[str, Any]:
         "kind": incident.kind,
         "side": incident.side,
         "player": incident.player,
-        "minute": {"base": minute.base, "added": minute.added} if minute else None,
+        "minute": _minute_to_json(minute),
         "penalty": incident.penalty,
         "own_goal": incident.own_goal,
         "second_yellow": incident.second_yellow,

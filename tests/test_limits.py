@@ -48,7 +48,7 @@ async def test_a_stale_click_is_refused_and_changes_nothing(scorer_client: Clien
         # A second scorer clicks the same goal from the row they were shown before it.
         await goal(second, match.id, version=match.version)
         answer = await receive_until(second, lambda m: feedback(m) is not None)
-        assert "The score changed since you looked — check and click again." in answer
+        assert "The match changed since you looked — check and click again." in answer
         # A click from the re-rendered row, which carries the new version, works.
         await goal(second, match.id, version=match.version + 1)
         await receive_until(second, lambda m: "ok" in str(feedback(m)))
