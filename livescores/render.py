@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -106,13 +106,30 @@ def feedback(message: str, level: Literal["ok", "error"] = "error") -> str:
     return partial("feedback", f'<span class="{level}"{role}>{escape(message)}</span>', swap="innerHTML")
 
 
-@dataclass(frozen=True)
-class RenderedRow:
-    """A match rendered once for every role: plain rows for snapshots, pushes with a highlight."""
+class _OnDemand(dict[Role, str]):
+    """A role's HTML, made the first time it is asked for and kept."""
 
-    match: Match
-    rows: dict[Role, str]
-    pushes: dict[Role, str]
+    def __init__(self, make: Callable[[Role], str]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, role: Role) -> str:
+        made = self[role] = self._make(role)
+        return made
+
+
+class RenderedRow:
+    """A match rendered once for every role: plain rows for snapshots, pushes with a highlight.
+
+    Each is made on first use: under a stream of goals most versions of a row are pushed but
+    never shown in a snapshot, and the JSON feed is wanted only while a feed is open."""
+
+    __slots__ = ("match", "pushes", "rows")
+
+    def __init__(self, match: Match, row: Callable[[Role], str], push: Callable[[Role], str]) -> None:
+        self.match = match
+        self.rows: dict[Role, str] = _OnDemand(row)
+        self.pushes: dict[Role, str] = _OnDemand(push)
 
 
 @dataclass(frozen=True)
@@ -129,10 +146,13 @@ class Renderer:
         env.filters["utc_text"] = utc_text
         env.filters["initials"] = team_initials
         env.filters["colour"] = team_colour
-        self._row: Template = env.get_template("_match_row.html")
-        self._timeline: Template = env.get_template("_match_timeline.html")
+        # The partials are rendered synchronously, outside any request: Jinja's async mode
+        # (which Quart's pages use) doubles the cost of a row, and rows are rendered per goal.
+        partials = env.overlay(enable_async=False)
+        self._row: Template = partials.get_template("_match_row.html")
+        self._timeline: Template = partials.get_template("_match_timeline.html")
 
-    async def row(
+    def row(
         self,
         match: Match,
         role: Role,
@@ -140,7 +160,7 @@ class Renderer:
         now: datetime | None = None,
         red_cards: tuple[Side, ...] = (),
     ) -> str:
-        html = await self._row.render_async(
+        html = self._row.render(
             match=match,
             scorer=role == "scorer",
             changed=changed,
@@ -150,10 +170,7 @@ class Renderer:
         return html.strip()
 
     async def timeline(self, match: Match) -> RenderedTimeline:
-        html = {
-            role: (await self._timeline.render_async(match=match, scorer=role == "scorer")).strip()
-            for role in PAGE_ROLES
-        }
+        html = {role: self._timeline.render(match=match, scorer=role == "scorer").strip() for role in PAGE_ROLES}
         pushes = {role: partial(timeline_id(match.id), html[role]) for role in PAGE_ROLES}
         return RenderedTimeline(match, html, pushes)
 
@@ -162,22 +179,24 @@ class Renderer:
     ) -> RenderedRow:
         """`changed` is the side that just scored, `previous` the state the pages showed before:
         the push (never the snapshot) highlights the goal, marks a new red card and announces."""
-        now = now or datetime.now(UTC)
-        rows = {role: await self.row(match, role, None, now) for role in PAGE_ROLES}
+        at = now or datetime.now(UTC)
         red_cards = new_red_cards(match, previous)
-        if changed is None and not red_cards:
-            pushes = {role: partial(row_id(match.id), rows[role]) for role in PAGE_ROLES}
-        else:
-            pushes = {
-                role: partial(row_id(match.id), await self.row(match, role, changed, now, red_cards))
-                for role in PAGE_ROLES
-            }
-        if changed is not None:
-            spoken = announcement(goal_sentence(match, changed))
-            pushes = {role: push + spoken for role, push in pushes.items()}
-        rows["feed"] = json.dumps(match_json(match, now), separators=(",", ":"))
-        pushes["feed"] = sse_event(rows["feed"], "match")
-        return RenderedRow(match, rows, pushes)
+        spoken = announcement(goal_sentence(match, changed)) if changed is not None else ""
+        highlighted = changed is not None or bool(red_cards)
+
+        def row(role: Role) -> str:
+            if role == "feed":
+                return json.dumps(match_json(match, at), separators=(",", ":"))
+            return self.row(match, role, None, at)
+
+        def push(role: Role) -> str:
+            if role == "feed":
+                return sse_event(rendered.rows["feed"], "match")
+            html = self.row(match, role, changed, at, red_cards) if highlighted else rendered.rows[role]
+            return partial(row_id(match.id), html) + spoken
+
+        rendered = RenderedRow(match, row, push)
+        return rendered
 
 
 def viewers_fragment(total: int) -> str:
