@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 BOARD_KEY = "board"
 VIEWERS_KEY = "viewers"
 PASS_SLICE = 500  # sockets written between two yields to the event loop
+PASS_INTERVAL = 0.05  # seconds: the shortest time between the starts of two passes
 
 
 SERVICE_RESTART = 1012  # htmx reconnects after it: the close of a worker that is stopping
@@ -308,7 +310,12 @@ class Hub:
 
     async def _broadcast(self) -> None:
         try:
+            started = -PASS_INTERVAL
             while self._next_pass is not None:
+                # Back-to-back changes wait for the next pass slot: a page gets at most one
+                # message per interval, however fast goals come, and a lone goal goes at once.
+                await asyncio.sleep(max(0.0, started + PASS_INTERVAL - time.monotonic()))
+                started = time.monotonic()
                 self._running_pass, self._next_pass = self._next_pass, None
                 rows, self._queued_rows = self._queued_rows, {}
                 snapshot, self._queued_snapshot = self._queued_snapshot, False

@@ -7,8 +7,9 @@ import asyncio
 import dataclasses
 import random
 import re
+import time
 
-from livescores.hub import PASS_SLICE, Connection
+from livescores.hub import PASS_INTERVAL, PASS_SLICE, Connection
 from livescores.services import Services
 
 from .pages import rows
@@ -109,3 +110,15 @@ async def test_a_detached_socket_is_left_out_of_a_pass(live: Services) -> None:
     await settle(live)
     assert len(sink.messages) == 1, "only the snapshot"
     assert live.hub.watching_here == 0
+
+
+async def test_a_page_gets_at_most_one_message_per_pass_interval(live: Services) -> None:
+    (viewer,) = await attach_viewers(live, 1)
+    await settle(live)
+    match = live.hub.matches[0]
+    started = time.monotonic()
+    for version in range(match.version + 1, match.version + 4):
+        await live.hub.apply(dataclasses.replace(match, version=version, home_score=version), "home")
+        await settle(live)
+    assert len(viewer.messages) == 4, "the snapshot and one message per change"
+    assert time.monotonic() - started >= 2 * PASS_INTERVAL, "three passes back to back span two intervals"
