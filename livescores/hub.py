@@ -139,6 +139,7 @@ class Hub:
         self._next_pass: asyncio.Future[None] | None = None
         self._running_pass: asyncio.Future[None] | None = None
         self._broadcaster: asyncio.Task[None] | None = None
+        self._pass_started = -PASS_INTERVAL
 
     @property
     def matches(self) -> list[Match]:
@@ -310,12 +311,11 @@ class Hub:
 
     async def _broadcast(self) -> None:
         try:
-            started = -PASS_INTERVAL
             while self._next_pass is not None:
                 # Back-to-back changes wait for the next pass slot: a page gets at most one
-                # message per interval, however fast goals come, and a lone goal goes at once.
-                await asyncio.sleep(max(0.0, started + PASS_INTERVAL - time.monotonic()))
-                started = time.monotonic()
+                # message per interval, however fast goals come; a goal after a quiet spell goes at once.
+                await asyncio.sleep(max(0.0, self._pass_started + PASS_INTERVAL - time.monotonic()))
+                self._pass_started = time.monotonic()
                 self._running_pass, self._next_pass = self._next_pass, None
                 rows, self._queued_rows = self._queued_rows, {}
                 snapshot, self._queued_snapshot = self._queued_snapshot, False
