@@ -23,8 +23,6 @@ from typing import Any
 KNOWN_HYPERCORN = ("0.17.", "0.18.")
 WRITE_BUFFER_LIMIT = 256 * 1024  # beyond this a socket is slow: it goes through its outbox instead
 
-SEND_KEY = "livescores.asgi_send"
-
 try:  # another ASGI server without Hypercorn installed still works, through ASGI send
     from hypercorn.asyncio.tcp_server import TCPServer
     from hypercorn.protocol.h11 import H11Protocol
@@ -33,17 +31,6 @@ try:  # another ASGI server without Hypercorn installed still works, through ASG
     HYPERCORN_VERSION: str | None = metadata.version("hypercorn")
 except ImportError:  # pragma: no cover
     HYPERCORN_VERSION = None
-
-
-def keep_asgi_send(asgi_app: Any) -> Any:
-    """ASGI middleware that leaves a WebSocket's own `send` in its scope for DirectWriter.find."""
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "websocket":
-            scope = {**scope, SEND_KEY: send}
-        await asgi_app(scope, receive, send)
-
-    return app
 
 
 def text_frame(message: str) -> bytes:
@@ -61,6 +48,8 @@ def text_frame(message: str) -> bytes:
 
 class DirectWriter:
     """The transport under one Hypercorn WebSocket stream, written to only while it is open."""
+
+    __slots__ = ("_stream", "_transport")
 
     def __init__(self, stream: Any, transport: asyncio.WriteTransport) -> None:
         self._stream = stream
