@@ -28,7 +28,7 @@ from .matches import Match, RuleViolation
 from .messages import MATCH_ID, InvalidMessage, MessageTooLarge, parse_command
 from .render import Role, feedback
 from .services import EXTENSION_KEY, Services
-from .transport import DirectWriter
+from .transport import PING_FRAME, DirectWriter, release_when_closed
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,10 @@ MESSAGE_TOO_BIG = 1009
 INTERNAL_ERROR = 1011
 ABUSE_LIMIT = 100  # refused messages in a row before a socket counts as hostile
 SUMMARY_SECONDS = 60.0
+# Well inside the 55 s after which Heroku's router drops a silent connection.
+PING_SECONDS = 20.0
+PINGS_BETWEEN_YIELDS = 1000
+COLLECTION_CHECK_SECONDS = 5.0
 CLOSE_REASONS = {
     None: "by client",
     POLICY_VIOLATION: "1008 refused messages",
@@ -156,25 +160,56 @@ class LiveSocketEndpoint:
         self.inner = inner
         self.collector = collector or FreezePolicy()
         self.log = SocketLog()
-        self._reporter: asyncio.Task[None] | None = None
+        # The sockets written to directly, which this endpoint pings (see ping_all).
+        self.writers: set[DirectWriter] = set()
+        self._tasks: list[asyncio.Task[None]] = []
 
-    def start(self, hub: Hub, interval: float = SUMMARY_SECONDS) -> None:
-        """Once the app's services are open: the start-up freeze and the periodic summary."""
+    def start(self, hub: Hub, summary_seconds: float = SUMMARY_SECONDS, ping_seconds: float = PING_SECONDS) -> None:
+        """Once the app's services are open: the start-up freeze, the summary and the pings."""
         self.collector.start()
-        self._reporter = asyncio.create_task(self.log.report(hub, interval), name="socket-summary")
+        self._tasks = [
+            asyncio.create_task(self.log.report(hub, summary_seconds), name="socket-summary"),
+            asyncio.create_task(self._keep_pinging(ping_seconds), name="socket-pings"),
+            asyncio.create_task(self._keep_collecting(hub), name="socket-gc"),
+        ]
 
     async def stop(self) -> None:
-        if self._reporter is not None:
-            self._reporter.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._reporter
-            self._reporter = None
+                await task
+        self._tasks = []
+
+    async def ping_all(self) -> int:
+        """A ping to every socket written to directly; how many were sent. One loop instead of
+        Hypercorn's ping task per socket (see hypercorn.toml), which cost memory for each
+        socket, a write on each connect, and kept a closed connection (its file descriptor
+        too) open until its next ping was due."""
+        sent = 0
+        for count, writer in enumerate(list(self.writers), start=1):
+            sent += writer.write(PING_FRAME)
+            if count % PINGS_BETWEEN_YIELDS == 0:
+                await asyncio.sleep(0)  # thousands of writes: let the loop serve others meanwhile
+        return sent
+
+    async def _keep_collecting(self, hub: Hub) -> None:
+        while True:
+            await asyncio.sleep(COLLECTION_CHECK_SECONDS)
+            self.collector.check(len(hub.connections))
+
+    async def _keep_pinging(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self.ping_all()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and _path(scope) == PATH:
             await self.serve(scope, receive, send)
-        else:
-            await self.inner(scope, receive, send)
+            return
+        if scope["type"] != "lifespan":
+            # Pages are kept alive between requests, long enough to be frozen with the sockets.
+            release_when_closed(send)
+        await self.inner(scope, receive, send)
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         found: Services | None = self.app.extensions.get(EXTENSION_KEY)
@@ -214,6 +249,8 @@ class LiveSocketEndpoint:
         role: Role = "viewer" if scorer is None else "scorer"
         connection = Connection(role, partial(_send_text, send), found.config.outbox_timeout_seconds, match_id, writer)
         await send({"type": "websocket.accept"})
+        if writer is not None:
+            self.writers.add(writer)
         await hub.attach(connection)
         self.collector.opened()
         self.log.open(role, len(hub.connections))
@@ -226,7 +263,9 @@ class LiveSocketEndpoint:
             close_code = INTERNAL_ERROR
         finally:
             hub.detach(connection)
-            self.collector.closed(len(hub.connections))
+            if writer is not None:
+                self.writers.discard(writer)
+            self.collector.closed()
             self.log.close(role, close_code, time.monotonic() - opened, len(hub.connections))
             if close_code is None:
                 await connection.close()
