@@ -43,6 +43,7 @@ SUMMARY_SECONDS = 60.0
 PING_SECONDS = 20.0
 PINGS_BETWEEN_YIELDS = 1000
 COLLECTION_CHECK_SECONDS = 5.0
+CLOSE_SECONDS = 1.0  # for what is left to send before a close, and for the close itself
 CLOSE_REASONS = {
     None: "by client",
     POLICY_VIOLATION: "1008 refused messages",
@@ -275,10 +276,17 @@ class LiveSocketEndpoint:
         # that stopped reading, which would only hold the close up.
         if close_code != TRY_AGAIN_LATER:
             with contextlib.suppress(Exception):
-                async with asyncio.timeout(1.0):
+                async with asyncio.timeout(CLOSE_SECONDS):
                     await connection.flush()
         await connection.close()
-        await send({"type": "websocket.close", "code": close_code})
+        try:
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await send({"type": "websocket.close", "code": close_code})
+        except TimeoutError:
+            # A peer that reads nothing never takes the close frame either, and the server's
+            # send would wait for it for as long as the connection lasts, which is forever.
+            if writer is not None:
+                writer.abort()
 
     async def _converse(
         self, connection: Connection, receive: Receive, scorer: str | None, found: Services

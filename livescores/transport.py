@@ -100,6 +100,10 @@ class DirectWriter:
         self._transport.write(frame)
         return True
 
+    def abort(self) -> None:
+        """Drop the connection at once, whatever is still waiting to be sent."""
+        self._transport.abort()
+
 
 # Connections whose cycles are already to be cut: an HTTP/1.1 connection serves many requests.
 _releasing: weakref.WeakSet[Any] = weakref.WeakSet()
