@@ -208,7 +208,8 @@ class LiveSocketEndpoint:
             await self.serve(scope, receive, send)
             return
         if scope["type"] != "lifespan":
-            # Pages are kept alive between requests, long enough to be frozen with the sockets.
+            # A page's connection stays open between its requests, often long enough to be frozen
+            # along with the sockets: its cycles are cut as well.
             release_when_closed(send)
         await self.inner(scope, receive, send)
 
@@ -250,14 +251,16 @@ class LiveSocketEndpoint:
         role: Role = "viewer" if scorer is None else "scorer"
         connection = Connection(role, partial(_send_text, send), found.config.outbox_timeout_seconds, match_id, writer)
         await send({"type": "websocket.accept"})
-        if writer is not None:
-            self.writers.add(writer)
-        await hub.attach(connection)
-        self.collector.opened()
-        self.log.open(role, len(hub.connections))
         opened = time.monotonic()
         close_code: int | None = None
         try:
+            if writer is not None:
+                self.writers.add(writer)
+            await hub.attach(connection)
+            if hub.closing.is_set():  # the worker began to stop while this socket was being accepted
+                connection.stop(SERVICE_RESTART)
+            self.collector.opened()
+            self.log.open(role, len(hub.connections))
             close_code = await self._converse(connection, receive, scorer, found)
         except Exception:
             log.exception("socket: %s failed", role)
