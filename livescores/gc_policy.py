@@ -1,6 +1,6 @@
 """When the cyclic garbage collector may walk the objects of open sockets.
 
-Each open socket keeps about 130 container objects alive (the server's connection, stream and
+Each open socket keeps over a hundred container objects alive (the server's connection, stream and
 protocol state, its tasks, the hub's Connection). CPython's full collections walk all of them,
 at about a microsecond each once they are spread over the heap: with thousands of sockets a
 full collection stops the process for a good part of a second, and as long as sockets keep
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 class FreezePolicy:
     def __init__(
         self,
-        freeze_every: int = 100,
+        freeze_every: int = 10,
         refresh_factor: float = 0.5,
         refresh_factor_limit: float = 16.0,
         refresh_minimum: int = 1000,
