@@ -1,10 +1,10 @@
 """When the cyclic garbage collector may walk the objects of open sockets.
 
-Each open socket keeps over a hundred container objects alive (the server's connection, stream and
-protocol state, its tasks, the hub's Connection). CPython's full collections walk all of them,
-at about a microsecond each once they are spread over the heap: with thousands of sockets a
-full collection stops the process for a good part of a second, and as long as sockets keep
-arriving full collections keep coming. Accepting sockets got slower as sockets accumulated.
+Each open socket keeps over a hundred container objects alive (the server's connection,
+stream and protocol state, its tasks, the hub's Connection). CPython's full collections walk
+all of them, at about a microsecond each once they are spread over the heap: with thousands of
+sockets a full collection stops the process for a good part of a second, and as long as
+sockets keep arriving full collections keep coming. Accepting sockets got slower as sockets accumulated.
 
 `gc.freeze()` moves every tracked object into a permanent generation that collections skip,
 in constant time. So every `freeze_every` sockets opened, everything alive is frozen: the
