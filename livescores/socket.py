@@ -272,6 +272,11 @@ class LiveSocketEndpoint:
             self.collector.closed()
             self.log.close(role, close_code, time.monotonic() - opened, len(hub.connections))
             if close_code is None:
+                # Let a send task the hub started just now begin before it is cancelled: a task
+                # cancelled before its first step keeps the exception that ends it, whose
+                # traceback holds the Connection that holds the task, and that cycle would keep
+                # the whole connection until a full collection (see gc_policy.py).
+                await asyncio.sleep(0)
                 await connection.close()
         if close_code is None:
             return

@@ -31,6 +31,7 @@ from websockets.typing import Origin
 
 from livescores import SOCKETS_KEY, create_app
 from livescores.config import Config
+from livescores.hub import Connection
 from livescores.services import EXTENSION_KEY, Services
 from livescores.socket import CLOSE_SECONDS, LiveSocketEndpoint
 
@@ -181,14 +182,19 @@ async def test_connections_are_freed_when_they_close_without_a_cyclic_collection
     try:
         async with served.connect() as ws:
             await ws.recv()
-        reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
-        clients = {ws.local_address, writer.get_extra_info("sockname")}
-        writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        assert (await reader.read()).startswith(b"HTTP/1.1 200")
-        writer.close()
+        clients = {ws.local_address}
+        # A page's request; and a socket whose client is gone before its snapshot could be written.
+        for request in (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", upgrade(served)):
+            reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+            clients.add(writer.get_extra_info("sockname"))
+            writer.write(request)
+            if request.startswith(b"GET /healthz"):
+                assert (await reader.read()).startswith(b"HTTP/1.1 200")
+            writer.close()
         await eventually(lambda: not served.live.hub.connections)
         await asyncio.sleep(0.3)  # Hypercorn's side of the connections winds down
         left = [o for o in gc.get_objects() if isinstance(o, TCPServer | asyncio.Transport) and peer_of(o) in clients]
+        left += [o for o in gc.get_objects() if isinstance(o, Connection)]
     finally:
         gc.enable()
     assert left == []
@@ -234,13 +240,7 @@ async def raw_socket(
     sock.setblocking(False)
     await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", served.port))
     reader, writer = await asyncio.open_connection(sock=sock)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(
-        (
-            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-            f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\nOrigin: {served.origin}\r\n\r\n"
-        ).encode()
-    )
+    writer.write(upgrade(served))
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
     assert head.startswith(b"HTTP/1.1 101")
     first, length = await asyncio.wait_for(reader.readexactly(2), 5)
@@ -248,6 +248,15 @@ async def raw_socket(
     (size,) = struct.unpack("!H", await reader.readexactly(2))
     assert (await reader.readexactly(size)).startswith(b'<hx-partial hx-target="#board"')
     return reader, writer
+
+
+def upgrade(served: Served) -> bytes:
+    """A browser's upgrade request to /ws, offering no compression."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\nOrigin: {served.origin}\r\n\r\n"
+    ).encode()
 
 
 async def eventually(condition: Callable[[], object], within: float = 5) -> None:
