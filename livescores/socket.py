@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
+from collections.abc import Awaitable
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
@@ -203,15 +204,16 @@ class LiveSocketEndpoint:
             await asyncio.sleep(interval)
             await self.ping_all()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine itself: each open socket would keep one more frame waiting on serve's.
         if scope["type"] == "websocket" and _path(scope) == PATH:
-            await self.serve(scope, receive, send)
-            return
+            return self.serve(scope, receive, send)
         if scope["type"] != "lifespan":
             # A page's connection stays open between its requests, often long enough to be frozen
             # along with the sockets: its cycles are cut as well.
             release_when_closed(send)
-        await self.inner(scope, receive, send)
+        awaitable: Awaitable[None] = self.inner(scope, receive, send)
+        return awaitable
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         found: Services | None = self.app.extensions.get(EXTENSION_KEY)
