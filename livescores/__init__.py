@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import secrets
 import sys
@@ -10,7 +9,7 @@ from pathlib import Path
 
 from quart import Quart, Response, request
 
-from . import feeds, socket, views
+from . import feeds, views
 from .auth import init_auth
 from .bus import open_bus
 from .config import Config
@@ -20,12 +19,13 @@ from .proxy import behind_proxy
 from .render import Renderer
 from .scoreboard import Scoreboard
 from .services import EXTENSION_KEY, Services
+from .socket import LiveSocketEndpoint
 from .store import Store
-from .transport import keep_asgi_send
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("livescores")
 DRAIN_KEY = "livescores.drain"
+SOCKETS_KEY = "livescores.sockets"
 
 
 def create_app(config: Config | None = None) -> Quart:
@@ -35,9 +35,10 @@ def create_app(config: Config | None = None) -> Quart:
     app.config["LIVESCORES"] = config
     init_auth(app)
     app.register_blueprint(views.blueprint)
-    app.register_blueprint(socket.blueprint)
     app.register_blueprint(feeds.blueprint)
-    app.asgi_app = keep_asgi_send(app.asgi_app)  # type: ignore[method-assign]
+    sockets = LiveSocketEndpoint(app, app.asgi_app)
+    app.extensions[SOCKETS_KEY] = sockets
+    app.asgi_app = sockets  # type: ignore[method-assign, assignment]
     if config.trust_proxy_headers:
         app.asgi_app = behind_proxy(app.asgi_app)  # type: ignore[method-assign]
 
@@ -62,13 +63,11 @@ def create_app(config: Config | None = None) -> Quart:
                 workers,
             )
         log.info("Scorers sign in at /signin?token=%s", token)
-        # What start-up made lives as long as the process: keep it out of every later collection,
-        # which would otherwise walk it again and again while thousands of sockets come and go.
-        gc.collect()
-        gc.freeze()
+        sockets.start(hub)
 
     @app.after_serving
     async def close_services() -> None:
+        await sockets.stop()
         drain: Drain | None = app.extensions.pop(DRAIN_KEY, None)
         if drain is not None:
             await drain.uninstall()

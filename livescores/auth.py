@@ -12,8 +12,9 @@ import time
 from collections import deque
 from urllib.parse import urlsplit
 
-from quart import Quart, Response, has_request_context, request, websocket
+from quart import Quart, Response, has_request_context, request
 from quart_auth import AuthUser, QuartAuth, current_user
+from werkzeug.http import parse_cookie
 
 from .config import Config
 from .render import Role
@@ -40,6 +41,21 @@ def init_auth(app: Quart) -> None:
     LivescoresAuth(app)
 
 
+def scorer_from_cookies(app: Quart, cookie_header: str | None) -> str | None:
+    """The scorer a `Cookie` header signs in, checked exactly as Quart-Auth checks its cookie
+    (its serializer, the app's secret key and fallbacks, the cookie's maximum age), for a
+    caller outside any Quart request or websocket context. None for a viewer, and for a
+    tampered, foreign or expired cookie."""
+    if not cookie_header:
+        return None
+    auth: QuartAuth = app.extensions["QUART_AUTH"][0]
+    token = parse_cookie(cookie_header).get(str(auth.cookie_name))
+    if not token:
+        return None
+    scorer: str | None = auth.load_token(token, app)
+    return scorer
+
+
 def current_scorer() -> str | None:
     """The signed-in scorer's name, or None for a viewer."""
     auth_id: str | None = current_user.auth_id
@@ -60,24 +76,23 @@ def token_matches(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def own_origin() -> str:
-    """scheme://host of this app as the browser sees it (proxy headers are applied to the
-    scope beforehand by Hypercorn's ProxyFixMiddleware when LIVESCORES_TRUST_PROXY is set)."""
-    scheme = "https" if websocket.scheme in ("https", "wss") else "http"
-    return f"{scheme}://{websocket.headers.get('Host', '')}".lower()
+def own_origin(scheme: str, host: str | None) -> str:
+    """scheme://host of this app as the browser sees it, from a WebSocket scope's scheme and
+    Host header (proxy headers are applied to the scope beforehand, see proxy.py, when
+    LIVESCORES_TRUST_PROXY is set)."""
+    return f"{'https' if scheme in ('https', 'wss') else 'http'}://{host or ''}".lower()
 
 
-def websocket_origin_allowed(config: Config) -> bool:
+def websocket_origin_allowed(config: Config, origin: str | None, scheme: str, host: str | None) -> bool:
     """Browsers always send Origin on a WebSocket handshake; non-browser clients carry no
     cookies of a victim, so a missing Origin is let in (and is a viewer unless it proves
     otherwise with its own cookie). `null` (sandboxed frames, files) is never allowed."""
-    origin = websocket.headers.get("Origin")
     if origin is None:
         return True
     origin = origin.strip().rstrip("/").lower()
     if origin == "null" or not urlsplit(origin).scheme:
         return False
-    return origin == own_origin() or origin in {o.lower() for o in config.allowed_origins}
+    return origin == own_origin(scheme, host) or origin in {o.lower() for o in config.allowed_origins}
 
 
 def new_csrf_token() -> str:

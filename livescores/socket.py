@@ -1,4 +1,12 @@
-"""The `/ws` endpoint: one socket per page, for the live board and for scorers' commands."""
+"""The `/ws` endpoint: one socket per page, for the live board and for scorers' commands.
+
+It is served as a plain ASGI application in front of Quart, not as a Quart route: Quart's
+websocket machinery (its Websocket wrapper with queues and events, a request context, a task
+that reads messages and one that runs the handler) cost more memory per idle socket than
+everything else the socket keeps, and a good part of the time to accept one. Here a socket is
+the server's own state, the hub's Connection and one task that waits for messages itself.
+Everything else (pages, feeds, lifespan) goes on to Quart unchanged.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +14,58 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
+from collections.abc import Awaitable
+from functools import partial
 from typing import Any
+from urllib.parse import parse_qsl
 
-from quart import Blueprint, abort, websocket
+from quart import Quart
 
-from .auth import current_role, current_scorer, websocket_origin_allowed
-from .hub import SERVICE_RESTART, TRY_AGAIN_LATER, Connection
+from .auth import scorer_from_cookies, websocket_origin_allowed
+from .gc_policy import FreezePolicy
+from .hub import SERVICE_RESTART, TRY_AGAIN_LATER, Connection, Hub
 from .matches import Match, RuleViolation
 from .messages import MATCH_ID, InvalidMessage, MessageTooLarge, parse_command
 from .render import Role, feedback
-from .services import services
-from .transport import SEND_KEY, DirectWriter
+from .services import EXTENSION_KEY, Services
+from .transport import PING_FRAME, DirectWriter, release_when_closed
 
 log = logging.getLogger(__name__)
-blueprint = Blueprint("socket", __name__)
 
+PATH = "/ws"
 # htmx reconnects after 1011-1013 and never after 1008/1009; 1000 would strand the page.
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
+INTERNAL_ERROR = 1011
 ABUSE_LIMIT = 100  # refused messages in a row before a socket counts as hostile
+SUMMARY_SECONDS = 60.0
+# Well inside the 55 s after which Heroku's router drops a silent connection.
+PING_SECONDS = 20.0
+PINGS_BETWEEN_YIELDS = 1000
+COLLECTION_CHECK_SECONDS = 5.0
+CLOSE_SECONDS = 1.0  # for what is left to send before a close, and for the close itself
+CLOSE_REASONS = {
+    None: "by client",
+    POLICY_VIOLATION: "1008 refused messages",
+    MESSAGE_TOO_BIG: "1009 message too big",
+    INTERNAL_ERROR: "1011 error",
+    SERVICE_RESTART: "1012 restart",
+    TRY_AGAIN_LATER: "1013 too slow",
+}
+# Closes an operator may need to look into, one line each; the rest are counted.
+ABNORMAL = frozenset({POLICY_VIOLATION, MESSAGE_TOO_BIG, INTERNAL_ERROR, TRY_AGAIN_LATER})
+MOST_ORIGINS = 5
+
+Scope = dict[str, Any]
+Receive = Any
+Send = Any
 
 
 class TokenBucket:
     """`rate` messages a second on average, up to `burst` at once."""
+
+    __slots__ = ("capacity", "rate", "stamp", "tokens")
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate = rate
@@ -46,91 +83,310 @@ class TokenBucket:
         return False
 
 
-@blueprint.websocket("/ws")
-async def live() -> None:
-    app_services = services()
-    if not websocket_origin_allowed(app_services.config):
-        log.info("socket: refused origin %r", websocket.headers.get("Origin"))
-        abort(403)  # before accept, so the handshake itself fails with HTTP 403
-    hub = app_services.hub
-    # `?match=<id>`: the socket of a match's detail page, which gets that match's row and timeline.
-    match_id = websocket.args.get("match") or None
-    if match_id is not None and (not MATCH_ID.match(match_id) or match_id not in hub.rows):
-        abort(404)
-    if hub.closing.is_set() or hub.is_full():
-        await websocket.accept()
-        await websocket.close(SERVICE_RESTART if hub.closing.is_set() else TRY_AGAIN_LATER)
-        return
-    writer = DirectWriter.find(websocket.scope.get(SEND_KEY))  # before accept: it declines compression
-    # An embed's socket (`?embed=1`) is a viewer's even when a scorer's cookie comes along.
-    role: Role = "viewer" if websocket.args.get("embed") else current_role()
-    connection = Connection(role, websocket.send, app_services.config.outbox_timeout_seconds, match_id, writer)
-    await websocket.accept()
-    await hub.attach(connection)
-    log.info("socket: open as %s (%d open)", connection.role, len(hub.connections))
-    opened = time.monotonic()
-    close_code: int | None = None
-    try:
-        close_code = await _converse(connection)
-    finally:
-        hub.detach(connection)
-        log.info(
-            "socket: %s closed %s after %.1fs (%d open)",
-            connection.role,
-            close_code or "by client",
-            time.monotonic() - opened,
-            len(hub.connections),
-        )
-        if close_code is None:
-            await connection.close()
-    # What is being sent, and the feedback that explains the close, go first; not to a socket
-    # that stopped reading, which would only hold the close up.
-    if close_code != TRY_AGAIN_LATER:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(1.0):
-                await connection.flush()
-    await connection.close()
-    await websocket.close(close_code)
+class SocketLog:
+    """What the sockets did, summed up in one line per interval: at thousands of connects a
+    second, a line per socket would cost more than it tells. Each socket's own lines are at
+    DEBUG; a close that is not the client's nor a restart's is logged at INFO as it happens."""
 
+    def __init__(self) -> None:
+        self.opened = 0
+        self.closed: Counter[str] = Counter()
+        self.refused: Counter[str] = Counter()
+        self.refused_origins: Counter[str] = Counter()
 
-async def _converse(connection: Connection) -> int:
-    """Read and act on messages until this side ends the conversation; the close code.
-    A message being handled is finished (stored and acknowledged) before a stop is obeyed."""
-    app_services = services()
-    config = app_services.config
-    bucket = TokenBucket(config.scoring_rate, config.scoring_burst)
-    refused_in_a_row = 0
-    receiving: asyncio.Future[str | bytes] | None = None
-    try:
+    def refuse(self, reason: str, origin: str | None = None) -> None:
+        self.refused[reason] += 1
+        if origin is not None and (origin in self.refused_origins or len(self.refused_origins) < MOST_ORIGINS):
+            self.refused_origins[origin] += 1
+        log.debug("socket: refused (%s, origin %r)", reason, origin)
+
+    def open(self, role: Role, open_now: int) -> None:
+        self.opened += 1
+        log.debug("socket: open as %s (%d open)", role, open_now)
+
+    def close(self, role: Role, code: int | None, seconds: float, open_now: int) -> None:
+        reason = CLOSE_REASONS.get(code, str(code))
+        self.closed[reason] += 1
+        if code in ABNORMAL:
+            log.info("socket: %s closed with %s after %.1fs (%d open)", role, reason, seconds, open_now)
+        else:
+            log.debug("socket: %s closed %s after %.1fs (%d open)", role, reason, seconds, open_now)
+
+    def summary(self, open_now: int, seconds: float) -> str | None:
+        """The line for the interval just ended (and a fresh count), or None if nothing happened."""
+        if not (self.opened or self.closed or self.refused):
+            return None
+        parts = [f"sockets: {open_now} open; in the last {seconds:.0f}s {self.opened} opened"]
+        if self.closed:
+            parts.append(f"{self.closed.total()} closed ({_counts(self.closed)})")
+        if self.refused:
+            parts.append(f"{self.refused.total()} refused ({_counts(self.refused)})")
+        if self.refused_origins:
+            parts.append("refused origins: " + ", ".join(f"{o!r} {n}" for o, n in self.refused_origins.most_common()))
+        self.opened = 0
+        self.closed, self.refused, self.refused_origins = Counter(), Counter(), Counter()
+        return "; ".join(parts)
+
+    async def report(self, hub: Hub, interval: float = SUMMARY_SECONDS) -> None:
         while True:
-            receiving = asyncio.ensure_future(websocket.receive())
-            waiting: set[asyncio.Future[Any]] = {receiving, connection.stopped}
-            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            if connection.stopped.done():
-                return connection.stopped.result()
-            raw = receiving.result()
-            try:
-                command = parse_command(raw, config.max_message_bytes)
-                if not bucket.take():
-                    raise InvalidMessage("Slow down: too many messages at once. This one was ignored.")
-                scorer = current_scorer()
-                if scorer is None or connection.role != "scorer":
-                    raise InvalidMessage("Only signed-in scorers can record events. Nothing was changed.")
-                match = await app_services.scoreboard.record(command, scorer)
-            except MessageTooLarge as error:
-                connection.push("feedback", feedback(str(error)))
-                return MESSAGE_TOO_BIG
-            except (InvalidMessage, RuleViolation) as error:
-                refused_in_a_row += 1
-                connection.push("feedback", feedback(str(error)))
-                if refused_in_a_row >= ABUSE_LIMIT:
-                    return POLICY_VIOLATION
-                continue
-            refused_in_a_row = 0
-            connection.push("feedback", feedback(describe(match, command.kind), level="ok"))
-    finally:
-        if receiving is not None and not receiving.done():
-            receiving.cancel()
+            await asyncio.sleep(interval)
+            line = self.summary(len(hub.connections), interval)
+            if line is not None:
+                log.info("%s", line)
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{reason} {count}" for reason, count in counter.most_common())
+
+
+class _Wakeup:
+    """Ends the handler's wait for a message when its connection is stopped from this side,
+    by cancelling that wait; never while a message is being handled, which finishes first."""
+
+    __slots__ = ("receiving", "task")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.receiving = False
+
+    def __call__(self, _stopped: asyncio.Future[int]) -> None:
+        if self.receiving:
+            self.task.cancel()
+
+
+class LiveSocketEndpoint:
+    """ASGI middleware: WebSocket handshakes for `/ws` are served here, all else by `inner`."""
+
+    def __init__(self, app: Quart, inner: Any, collector: FreezePolicy | None = None) -> None:
+        self.app = app
+        self.inner = inner
+        self.collector = collector or FreezePolicy()
+        self.log = SocketLog()
+        # The sockets written to directly, which this endpoint pings (see ping_all).
+        self.writers: set[DirectWriter] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self, hub: Hub, summary_seconds: float = SUMMARY_SECONDS, ping_seconds: float = PING_SECONDS) -> None:
+        """Once the app's services are open: the start-up freeze, the summary and the pings."""
+        self.collector.start()
+        self._tasks = [
+            asyncio.create_task(self.log.report(hub, summary_seconds), name="socket-summary"),
+            asyncio.create_task(self._keep_pinging(ping_seconds), name="socket-pings"),
+            asyncio.create_task(self._keep_collecting(hub), name="socket-gc"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def ping_all(self) -> int:
+        """A ping to every socket written to directly; how many were sent. One loop instead of
+        Hypercorn's ping task per socket (see hypercorn.toml), which cost memory for each
+        socket, a write on each connect, and kept a closed connection (its file descriptor
+        too) open until its next ping was due."""
+        sent = 0
+        for count, writer in enumerate(list(self.writers), start=1):
+            sent += writer.write(PING_FRAME)
+            if count % PINGS_BETWEEN_YIELDS == 0:
+                await asyncio.sleep(0)  # thousands of writes: let the loop serve others meanwhile
+        return sent
+
+    async def _keep_collecting(self, hub: Hub) -> None:
+        while True:
+            await asyncio.sleep(COLLECTION_CHECK_SECONDS)
+            self.collector.check(len(hub.connections))
+
+    async def _keep_pinging(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self.ping_all()
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine itself: each open socket would keep one more frame waiting on serve's.
+        if scope["type"] == "websocket" and _path(scope) == PATH:
+            return self.serve(scope, receive, send)
+        if scope["type"] != "lifespan":
+            # A page's connection stays open between its requests, often long enough to be frozen
+            # along with the sockets: its cycles are cut as well.
+            release_when_closed(send)
+        awaitable: Awaitable[None] = self.inner(scope, receive, send)
+        return awaitable
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found: Services | None = self.app.extensions.get(EXTENSION_KEY)
+        if found is None:  # not serving (yet, or any more)
+            await _refuse(scope, send, 503)
+            return
+        origin = host = None
+        cookies: list[str] = []
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1") if origin is None else origin
+            elif name == b"host":
+                host = value.decode("latin-1") if host is None else host
+            elif name == b"cookie":
+                cookies.append(value.decode("latin-1"))
+        if not websocket_origin_allowed(found.config, origin, scope.get("scheme", "ws"), host):
+            self.log.refuse("origin", origin)
+            await _refuse(scope, send, 403)  # before accept, so the handshake itself fails
+            return
+        hub = found.hub
+        # `?match=<id>`: the socket of a match's detail page, which gets that match's row and timeline.
+        args = _first_args(scope.get("query_string", b""))
+        match_id = args.get("match") or None
+        if match_id is not None and (not MATCH_ID.match(match_id) or match_id not in hub.rows):
+            self.log.refuse("unknown match")
+            await _refuse(scope, send, 404)
+            return
+        writer = DirectWriter.find(send)  # before accept: it declines compression
+        if hub.closing.is_set() or hub.is_full():
+            code = SERVICE_RESTART if hub.closing.is_set() else TRY_AGAIN_LATER
+            self.log.refuse("restarting" if code == SERVICE_RESTART else "full")
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": code})
+            return
+        # An embed's socket (`?embed=1`) is a viewer's even when a scorer's cookie comes along.
+        scorer = None if args.get("embed") else scorer_from_cookies(self.app, ";".join(cookies))
+        role: Role = "viewer" if scorer is None else "scorer"
+        connection = Connection(role, partial(_send_text, send), found.config.outbox_timeout_seconds, match_id, writer)
+        await send({"type": "websocket.accept"})
+        opened = time.monotonic()
+        close_code: int | None = None
+        try:
+            if writer is not None:
+                self.writers.add(writer)
+            await hub.attach(connection)
+            if hub.closing.is_set():  # the worker began to stop while this socket was being accepted
+                connection.stop(SERVICE_RESTART)
+            self.collector.opened()
+            self.log.open(role, len(hub.connections))
+            close_code = await self._converse(connection, receive, scorer, found)
+        except Exception:
+            log.exception("socket: %s failed", role)
+            close_code = INTERNAL_ERROR
+        finally:
+            hub.detach(connection)
+            if writer is not None:
+                self.writers.discard(writer)
+            self.collector.closed()
+            self.log.close(role, close_code, time.monotonic() - opened, len(hub.connections))
+            if close_code is None:
+                # Let a send task the hub started just now begin before it is cancelled: a task
+                # cancelled before its first step keeps the exception that ends it, whose
+                # traceback holds the Connection that holds the task, and that cycle would keep
+                # the whole connection until a full collection (see gc_policy.py).
+                await asyncio.sleep(0)
+                await connection.close()
+        if close_code is None:
+            return
+        # What is being sent, and the feedback that explains the close, go first; not to a socket
+        # that stopped reading, which would only hold the close up.
+        if close_code != TRY_AGAIN_LATER:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_SECONDS):
+                    await connection.flush()
+        await connection.close()
+        try:
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await send({"type": "websocket.close", "code": close_code})
+        except TimeoutError:
+            # A peer that reads nothing never takes the close frame either, and the server's
+            # send would wait for it for as long as the connection lasts, which is forever.
+            if writer is not None:
+                writer.abort()
+
+    async def _converse(
+        self, connection: Connection, receive: Receive, scorer: str | None, found: Services
+    ) -> int | None:
+        """Read and act on messages until either side ends the conversation: the close code
+        from this side, None when the client went away. A message being handled is finished
+        (stored and acknowledged) before a stop is obeyed."""
+        stopped = connection.stopped
+        task = asyncio.current_task()
+        assert task is not None
+        wakeup = _Wakeup(task)
+        stopped.add_done_callback(wakeup)
+        config = found.config
+        bucket: TokenBucket | None = None  # most sockets never send: made on the first message
+        refused_in_a_row = 0
+        try:
+            while True:
+                if stopped.done():
+                    return stopped.result()
+                wakeup.receiving = True
+                try:
+                    message = await receive()
+                except asyncio.CancelledError:
+                    if stopped.done() and task.uncancel() == 0:
+                        return stopped.result()
+                    raise
+                finally:
+                    wakeup.receiving = False
+                kind = message["type"]
+                if kind == "websocket.disconnect":
+                    return None
+                if kind != "websocket.receive":
+                    continue  # websocket.connect, which the server may send first
+                try:
+                    # An empty binary frame carries neither bytes nor text.
+                    command = parse_command(message.get("bytes") or message.get("text"), config.max_message_bytes)
+                    bucket = bucket or TokenBucket(config.scoring_rate, config.scoring_burst)
+                    if not bucket.take():
+                        raise InvalidMessage("Slow down: too many messages at once. This one was ignored.")
+                    if scorer is None:
+                        raise InvalidMessage("Only signed-in scorers can record events. Nothing was changed.")
+                    match = await found.scoreboard.record(command, scorer)
+                except MessageTooLarge as error:
+                    connection.push("feedback", feedback(str(error)))
+                    return MESSAGE_TOO_BIG
+                except (InvalidMessage, RuleViolation) as error:
+                    refused_in_a_row += 1
+                    connection.push("feedback", feedback(str(error)))
+                    if refused_in_a_row >= ABUSE_LIMIT:
+                        return POLICY_VIOLATION
+                    continue
+                refused_in_a_row = 0
+                connection.push("feedback", feedback(describe(match, command.kind), level="ok"))
+        finally:
+            stopped.remove_done_callback(wakeup)
+
+
+async def _send_text(send: Send, text: str) -> None:
+    await send({"type": "websocket.send", "text": text})
+
+
+async def _refuse(scope: Scope, send: Send, status: int) -> None:
+    """Fail the handshake with an HTTP status, where the server lets the app choose one
+    (otherwise a close before accept, which servers answer with 403)."""
+    if "websocket.http.response" not in (scope.get("extensions") or {}):
+        await send({"type": "websocket.close"})
+        return
+    body = f"{status}\n".encode()
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": body, "more_body": False})
+
+
+def _path(scope: Scope) -> str:
+    """The path within the app, as Quart routes it (under a configured root path, if any)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if not root:
+        return path
+    return path.removeprefix(root) if path != root and path.startswith(root) else ""
+
+
+def _first_args(query_string: bytes) -> dict[str, str]:
+    """The first value of each query argument, as `request.args.get` gives it."""
+    if not query_string:
+        return {}
+    args: dict[str, str] = {}
+    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace"):
+        args.setdefault(key, value)
+    return args
 
 
 def describe(match: Match, kind: str) -> str:

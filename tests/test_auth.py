@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import time
 
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from livescores import create_app
+from livescores.auth import scorer_from_cookies
 from livescores.config import Config
 from livescores.services import Services
 
@@ -184,3 +189,52 @@ async def test_the_token_and_secret_are_generated_once_and_shared(config: Config
     assert tokens[0] == tokens[1]
     assert len(tokens[0][0]) >= 32 and len(str(tokens[0][1])) >= 64
     assert ORIGIN
+
+
+def quart_auth_token(app: Quart, name: str, secret: str | None = None, days_ago: float = 0) -> str:
+    """A session cookie's value made as Quart-Auth makes it (itsdangerous, SHA-512, its salt),
+    signed `days_ago` days back, with the app's secret key or another one."""
+    signed_at = int(time.time() - days_ago * 24 * 3600)
+
+    class Then(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return signed_at
+
+    serializer = URLSafeTimedSerializer(
+        secret or str(app.secret_key), "quart auth salt", signer=Then, signer_kwargs={"digest_method": hashlib.sha512}
+    )
+    return serializer.dumps(name)
+
+
+async def test_the_socket_takes_the_scorer_from_the_signed_cookie_alone(app: Quart, client: Client) -> None:
+    await sign_in(client, name="Kim")
+    jar = client.cookie_jar  # type: ignore[attr-defined]
+    genuine = next(cookie.value for cookie in jar if cookie.name == "livescores_scorer")
+    payload, timestamp, signature = genuine.rsplit(".", 2)
+    forged_name = base64.urlsafe_b64encode(json.dumps("Eve").encode()).decode().rstrip("=")
+    middle = len(signature) // 2  # (the last character carries padding bits, which decoding drops)
+    flipped = signature[:middle] + ("A" if signature[middle] != "A" else "B") + signature[middle + 1 :]
+    assert scorer_from_cookies(app, f"theme=dark; livescores_scorer={genuine}") == "Kim"
+    assert scorer_from_cookies(app, f"livescores_scorer={quart_auth_token(app, 'Ann', days_ago=13)}") == "Ann"
+    for refused in (
+        f"{payload}.{timestamp}.{flipped}",  # tampered signature
+        f"{forged_name}.{timestamp}.{signature}",  # another name under the genuine signature
+        quart_auth_token(app, "Ann", secret="another-secret-key"),  # signed by someone else
+        quart_auth_token(app, "Ann", days_ago=15),  # older than the 14 days a session lasts
+        "",
+    ):
+        assert scorer_from_cookies(app, f"livescores_scorer={refused}") is None, refused
+    assert scorer_from_cookies(app, None) is None and scorer_from_cookies(app, "theme=dark") is None
+
+
+async def test_an_expired_session_cookie_is_a_viewer_on_the_socket(app: Quart, client: Client, live: Services) -> None:
+    before = await versions(live)
+    expired = quart_auth_token(app, "Sam", days_ago=15)
+    async with client.websocket("/ws", headers={"Origin": ORIGIN, "Cookie": f"livescores_scorer={expired}"}) as ws:
+        assert "hx-ws:send" not in str(await ws.receive())
+        await goal(ws, live.hub.matches[0].id)  # type: ignore[arg-type]
+        assert "Only signed-in scorers" in str(feedback(str(await ws.receive())))
+    fresh = quart_auth_token(app, "Sam", days_ago=1)
+    async with client.websocket("/ws", headers={"Origin": ORIGIN, "Cookie": f"livescores_scorer={fresh}"}) as ws:
+        assert "hx-ws:send" in str(await ws.receive())
+    assert await versions(live) == before

@@ -1,0 +1,88 @@
+"""What the sockets tell an operator: a summary line a minute instead of lines per socket,
+each close that was not the client's doing as it happens, and an error as 1011, never 1000."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol as Client
+from sqlalchemy import text
+
+from livescores import SOCKETS_KEY
+from livescores.services import Services
+from livescores.socket import LiveSocketEndpoint
+
+from .support import close_code, goal, socket
+
+REFUSE_EVENTS_SQLITE = ["CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"]
+REFUSE_EVENTS_POSTGRESQL = [
+    "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()",
+]
+
+
+def endpoint_of(app: Quart) -> LiveSocketEndpoint:
+    found: LiveSocketEndpoint = app.extensions[SOCKETS_KEY]
+    return found
+
+
+async def test_sockets_are_summed_up_not_logged_one_by_one(
+    app: Quart, client: Client, scorer_client: Client, live: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, "livescores.socket")
+    sockets = endpoint_of(app)
+    sockets.log.summary(0, 60)  # what the app's start-up may have counted
+    async with socket(client) as viewer, socket(scorer_client) as scorer:
+        await viewer.receive()
+        await scorer.receive()
+        await scorer.send(json.dumps({"action": "goal", "match": live.hub.matches[0].id, "pad": "x" * 5000}))
+        assert await close_code(scorer) == 1009
+    async with client.websocket("/ws", headers={"Origin": "http://evil.example"}) as refused:
+        assert await close_code(refused) == 403  # type: ignore[arg-type]
+    async with socket(client, "/ws?match=nope") as unknown:
+        assert await close_code(unknown) == 404
+    infos = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO and r.name == "livescores.socket"]
+    assert len(infos) == 1 and infos[0].startswith("socket: scorer closed with 1009 message too big after ")
+    debugs = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert sum(line.startswith("socket: open as ") for line in debugs) == 2
+    assert any(line.startswith("socket: viewer closed by client") for line in debugs)
+    line = sockets.log.summary(0, 60)
+    assert line == (
+        "sockets: 0 open; in the last 60s 2 opened; 2 closed (1009 message too big 1, by client 1); "
+        "2 refused (origin 1, unknown match 1); refused origins: 'http://evil.example' 1"
+    )
+    assert sockets.log.summary(0, 60) is None  # nothing since
+
+
+async def test_the_summary_is_logged_every_interval(
+    app: Quart, live: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "livescores.socket")
+    sockets = endpoint_of(app)
+    reporting = asyncio.create_task(sockets.log.report(live.hub, interval=0.05))
+    try:
+        sockets.log.refuse("full")
+        while not any("1 refused (full 1)" in record.getMessage() for record in caplog.records):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    finally:
+        reporting.cancel()
+
+
+async def test_a_failure_while_handling_a_message_closes_with_1011_and_is_logged(
+    scorer_client: Client, live: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "livescores.socket")
+    async with socket(scorer_client) as scorer:
+        await scorer.receive()
+        async with live.store.engine.begin() as conn:  # the database starts refusing every write
+            for statement in REFUSE_EVENTS_SQLITE if live.store.is_sqlite else REFUSE_EVENTS_POSTGRESQL:
+                await conn.execute(text(statement))
+        await goal(scorer, live.hub.matches[0].id)
+        assert await close_code(scorer) == 1011
+    failed = [record for record in caplog.records if record.getMessage() == "socket: scorer failed"]
+    assert failed and failed[0].exc_info is not None
+    assert any("closed with 1011 error" in record.getMessage() for record in caplog.records)
