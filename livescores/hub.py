@@ -94,6 +94,9 @@ class Connection:
         if self._flusher is not None:
             self._flusher.cancel()
             await asyncio.wait({self._flusher})
+            # A task cancelled before it ran never reached its own cleanup, and would keep
+            # this connection alive through a reference cycle.
+            self._flusher = None
 
     async def _flush_outbox(self) -> None:
         try:
