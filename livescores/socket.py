@@ -53,7 +53,7 @@ CLOSE_REASONS = {
     SERVICE_RESTART: "1012 restart",
     TRY_AGAIN_LATER: "1013 too slow",
 }
-# Closes an operator may need to look into, one line each; the rest are counted.
+# Closes an operator may need to look into: logged as warnings.
 ABNORMAL = frozenset({POLICY_VIOLATION, MESSAGE_TOO_BIG, INTERNAL_ERROR, TRY_AGAIN_LATER})
 MOST_ORIGINS = 5
 
@@ -84,9 +84,10 @@ class TokenBucket:
 
 
 class SocketLog:
-    """What the sockets did, summed up in one line per interval: at thousands of connects a
-    second, a line per socket would cost more than it tells. Each socket's own lines are at
-    DEBUG; a close that is not the client's nor a restart's is logged at INFO as it happens."""
+    """What the sockets did: one line per connection when it ends (who, how long, how it
+    ended) and one per refused handshake, plus a summary line per interval with the counts,
+    which is what an operator reads at thousands of sockets. Opens are at DEBUG: the line at
+    the end carries the duration, so an open adds nothing but volume."""
 
     def __init__(self) -> None:
         self.opened = 0
@@ -94,23 +95,21 @@ class SocketLog:
         self.refused: Counter[str] = Counter()
         self.refused_origins: Counter[str] = Counter()
 
-    def refuse(self, reason: str, origin: str | None = None) -> None:
+    def refuse(self, reason: str, origin: str | None = None, client: str = "-") -> None:
         self.refused[reason] += 1
         if origin is not None and (origin in self.refused_origins or len(self.refused_origins) < MOST_ORIGINS):
             self.refused_origins[origin] += 1
-        log.debug("socket: refused (%s, origin %r)", reason, origin)
+        log.info("socket: refused %s (%s, origin %r)", client, reason, origin)
 
-    def open(self, role: Role, open_now: int) -> None:
+    def open(self, role: Role, open_now: int, client: str = "-") -> None:
         self.opened += 1
-        log.debug("socket: open as %s (%d open)", role, open_now)
+        log.debug("socket: %s open as %s (%d open)", client, role, open_now)
 
-    def close(self, role: Role, code: int | None, seconds: float, open_now: int) -> None:
+    def close(self, role: Role, code: int | None, seconds: float, open_now: int, client: str = "-") -> None:
         reason = CLOSE_REASONS.get(code, str(code))
         self.closed[reason] += 1
-        if code in ABNORMAL:
-            log.info("socket: %s closed with %s after %.1fs (%d open)", role, reason, seconds, open_now)
-        else:
-            log.debug("socket: %s closed %s after %.1fs (%d open)", role, reason, seconds, open_now)
+        level = logging.WARNING if code in ABNORMAL else logging.INFO
+        log.log(level, "socket: %s %s closed %s after %.1fs (%d open)", client, role, reason, seconds, open_now)
 
     def summary(self, open_now: int, seconds: float) -> str | None:
         """The line for the interval just ended (and a fresh count), or None if nothing happened."""
@@ -220,6 +219,7 @@ class LiveSocketEndpoint:
         if found is None:  # not serving (yet, or any more)
             await _refuse(scope, send, 503)
             return
+        client = _client(scope)
         origin = host = None
         cookies: list[str] = []
         for name, value in scope["headers"]:
@@ -230,7 +230,7 @@ class LiveSocketEndpoint:
             elif name == b"cookie":
                 cookies.append(value.decode("latin-1"))
         if not websocket_origin_allowed(found.config, origin, scope.get("scheme", "ws"), host):
-            self.log.refuse("origin", origin)
+            self.log.refuse("origin", origin, client)
             await _refuse(scope, send, 403)  # before accept, so the handshake itself fails
             return
         hub = found.hub
@@ -238,13 +238,13 @@ class LiveSocketEndpoint:
         args = _first_args(scope.get("query_string", b""))
         match_id = args.get("match") or None
         if match_id is not None and (not MATCH_ID.match(match_id) or match_id not in hub.rows):
-            self.log.refuse("unknown match")
+            self.log.refuse("unknown match", client=client)
             await _refuse(scope, send, 404)
             return
         writer = DirectWriter.find(send)  # before accept: it declines compression
         if hub.closing.is_set() or hub.is_full():
             code = SERVICE_RESTART if hub.closing.is_set() else TRY_AGAIN_LATER
-            self.log.refuse("restarting" if code == SERVICE_RESTART else "full")
+            self.log.refuse("restarting" if code == SERVICE_RESTART else "full", client=client)
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": code})
             return
@@ -262,7 +262,7 @@ class LiveSocketEndpoint:
             if hub.closing.is_set():  # the worker began to stop while this socket was being accepted
                 connection.stop(SERVICE_RESTART)
             self.collector.opened()
-            self.log.open(role, len(hub.connections))
+            self.log.open(role, len(hub.connections), client)
             close_code = await self._converse(connection, receive, scorer, found)
         except Exception:
             log.exception("socket: %s failed", role)
@@ -272,7 +272,7 @@ class LiveSocketEndpoint:
             if writer is not None:
                 self.writers.discard(writer)
             self.collector.closed()
-            self.log.close(role, close_code, time.monotonic() - opened, len(hub.connections))
+            self.log.close(role, close_code, time.monotonic() - opened, len(hub.connections), client)
             if close_code is None:
                 # Let a send task the hub started just now begin before it is cancelled: a task
                 # cancelled before its first step keeps the exception that ends it, whose
@@ -377,6 +377,15 @@ def _path(scope: Scope) -> str:
     if not root:
         return path
     return path.removeprefix(root) if path != root and path.startswith(root) else ""
+
+
+def _client(scope: Scope) -> str:
+    """The peer's address as the server (or the trusted proxy's headers) gave it."""
+    peer = scope.get("client")
+    if not peer:
+        return "-"
+    host, port = peer[0], peer[1]
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
 def _first_args(query_string: bytes) -> dict[str, str]:

@@ -303,6 +303,13 @@ async def test_two_worker_processes_on_redis_and_postgres_behave_as_one(tmp_path
                 seen = viewer.versions(third)
                 assert seen == sorted(set(seen)) and seen[-1] == final, seen  # never twice, never back
                 assert viewer.board[third].home_score == base.home_score + 30
+            crowd_size = len(crowd)
+        # Each worker logs every socket it held once, as it ends, with the client's address.
+        closed_line = re.compile(
+            r"\[(\d+)\] INFO livescores\.socket: socket: 127\.0\.0\.1:\d+ viewer closed by client after "
+        )
+        await eventually(lambda: len(closed_line.findall(server.log())) == crowd_size)
+        assert len(set(closed_line.findall(server.log()))) == 2
         assert "MISCONFIGURED" not in server.log()
         assert list(worker_pids(server, "bus: subscribed to").values()) == [1, 1]  # and never lost
     finally:

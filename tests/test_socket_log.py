@@ -1,11 +1,13 @@
-"""What the sockets tell an operator: a summary line a minute instead of lines per socket,
-each close that was not the client's doing as it happens, and an error as 1011, never 1000."""
+"""What the sockets tell an operator: a line per socket as it closes and per refused handshake,
+a warning for each close that was the app's doing for a fault, a summary line a minute, and an
+error as 1011, never 1000."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import re
 
 import pytest
 from quart import Quart
@@ -30,7 +32,7 @@ def endpoint_of(app: Quart) -> LiveSocketEndpoint:
     return found
 
 
-async def test_sockets_are_summed_up_not_logged_one_by_one(
+async def test_each_socket_is_logged_once_as_it_ends_and_summed_up(
     app: Quart, client: Client, scorer_client: Client, live: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, "livescores.socket")
@@ -45,11 +47,17 @@ async def test_sockets_are_summed_up_not_logged_one_by_one(
         assert await close_code(refused) == 403  # type: ignore[arg-type]
     async with socket(client, "/ws?match=nope") as unknown:
         assert await close_code(unknown) == 404
-    infos = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO and r.name == "livescores.socket"]
-    assert len(infos) == 1 and infos[0].startswith("socket: scorer closed with 1009 message too big after ")
-    debugs = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
-    assert sum(line.startswith("socket: open as ") for line in debugs) == 2
-    assert any(line.startswith("socket: viewer closed by client") for line in debugs)
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "livescores.socket"]
+    warnings = [line for level, line in lines if level == logging.WARNING]
+    assert len(warnings) == 1
+    assert re.fullmatch(r"socket: \S+ scorer closed 1009 message too big after \d+\.\ds \(\d+ open\)", warnings[0])
+    infos = [line for level, line in lines if level == logging.INFO]
+    assert sum(re.fullmatch(r"socket: \S+ viewer closed by client after .*", line) is not None for line in infos) == 1
+    assert sum(line.startswith("socket: refused ") for line in infos) == 2
+    assert any("(origin, origin 'http://evil.example')" in line for line in infos)
+    assert any("(unknown match, origin " in line for line in infos)
+    debugs = [line for level, line in lines if level == logging.DEBUG]
+    assert sum(" open as " in line for line in debugs) == 2
     line = sockets.log.summary(0, 60)
     assert line == (
         "sockets: 0 open; in the last 60s 2 opened; 2 closed (1009 message too big 1, by client 1); "
@@ -85,4 +93,4 @@ async def test_a_failure_while_handling_a_message_closes_with_1011_and_is_logged
         assert await close_code(scorer) == 1011
     failed = [record for record in caplog.records if record.getMessage() == "socket: scorer failed"]
     assert failed and failed[0].exc_info is not None
-    assert any("closed with 1011 error" in record.getMessage() for record in caplog.records)
+    assert any("closed 1011 error" in record.getMessage() for record in caplog.records)
