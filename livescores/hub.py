@@ -26,7 +26,11 @@ log = logging.getLogger(__name__)
 
 BOARD_KEY = "board"
 VIEWERS_KEY = "viewers"
-PASS_SLICE = 500  # sockets written between two yields to the event loop
+# A pass over thousands of sockets hands the event loop back at least this often, so that a
+# page request or a handshake arriving meanwhile waits a few milliseconds, not the whole pass:
+# each step of serving a request waits for one turn of the loop, and so for one slice.
+PASS_SLICE_SECONDS = 0.002
+SLICE_CHECK_EVERY = 32  # sockets between two looks at the clock
 PASS_INTERVAL = 0.05  # seconds: the shortest time between the starts of two passes
 
 
@@ -143,6 +147,7 @@ class Hub:
         self._running_pass: asyncio.Future[None] | None = None
         self._broadcaster: asyncio.Task[None] | None = None
         self._pass_started = -PASS_INTERVAL
+        self.pass_slice_seconds = PASS_SLICE_SECONDS
 
     @property
     def matches(self) -> list[Match]:
@@ -340,10 +345,11 @@ class Hub:
         while the pass yields are left out: their snapshot is already newer than this pass."""
         messages: dict[tuple[Role, str | None], tuple[list[tuple[str, str]], bytes | None]] = {}
         targets = list(self.connections)
+        slice_started = time.perf_counter()
         for index, connection in enumerate(targets):
-            if index and index % PASS_SLICE == 0:
-                # Let the loop breathe (pages, handshakes, reads) during a pass over many sockets.
-                await asyncio.sleep(0)
+            if index % SLICE_CHECK_EVERY == 0 and time.perf_counter() - slice_started >= self.pass_slice_seconds:
+                await asyncio.sleep(0)  # pages, handshakes and reads get their turn
+                slice_started = time.perf_counter()
             if connection not in self.connections:
                 continue
             shape = (connection.role, connection.match_id)

@@ -9,7 +9,7 @@ import random
 import re
 import time
 
-from livescores.hub import PASS_INTERVAL, PASS_SLICE, Connection
+from livescores.hub import PASS_INTERVAL, SLICE_CHECK_EVERY, Connection
 from livescores.services import Services
 
 from .pages import rows
@@ -48,7 +48,8 @@ async def settle(live: Services) -> None:
 
 
 async def test_a_burst_of_changes_reaches_each_socket_as_one_message(live: Services) -> None:
-    viewers = await attach_viewers(live, PASS_SLICE * 2 + 7)  # more than one slice of a pass
+    live.hub.pass_slice_seconds = 0  # a pass yields at every look at the clock
+    viewers = await attach_viewers(live, SLICE_CHECK_EVERY * 2 + 7)  # more than one slice of a pass
     await settle(live)
     first, second, third = live.hub.matches[:3]
     for match in (first, second, third):
@@ -67,7 +68,8 @@ async def test_a_burst_of_changes_reaches_each_socket_as_one_message(live: Servi
 
 async def test_no_socket_sees_a_row_go_back_while_changes_and_sockets_interleave(live: Services) -> None:
     rng = random.Random(7)
-    viewers = await attach_viewers(live, PASS_SLICE + 50)
+    live.hub.pass_slice_seconds = 0
+    viewers = await attach_viewers(live, SLICE_CHECK_EVERY * 3 + 5)
     matches = {match.id: match for match in live.hub.matches[:4]}
     for _ in range(120):
         match_id = rng.choice(list(matches))
