@@ -63,15 +63,30 @@ def fixture_key(home: str, away: str, kickoff: datetime) -> str:
 
 
 def parse_kickoff(raw: object) -> datetime:
-    if not isinstance(raw, str) or not raw.strip():
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValueError("the kick-off time is missing")
+    if not isinstance(raw, str):
+        # A number could be seconds or milliseconds since 1970: one documented text format is safer.
+        got = json.dumps(raw)
+        got = got if len(got) <= 40 else got[:39] + "…"
+        raise ValueError(
+            f"the kick-off time must be text, an ISO 8601 date and time with a timezone "
+            f'such as "2025-08-16T15:00:00+01:00", not {got}'
+        )
+    text = raw.strip()
     try:
-        when = datetime.fromisoformat(raw.strip())
+        when = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"the kick-off time {raw.strip()!r} is not an ISO 8601 date and time") from None
+        raise ValueError(f"the kick-off time {text!r} is not an ISO 8601 date and time") from None
     if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError(f"the kick-off time {raw.strip()!r} needs a timezone, e.g. Z or +01:00")
-    return when.astimezone(UTC)
+        raise ValueError(f"the kick-off time {text!r} needs a timezone, e.g. Z or +01:00")
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:
+        # Near year 1 or 9999 an offset can carry the time past the range a datetime holds.
+        raise ValueError(
+            f"the kick-off time {text!r} is out of range: in UTC it is before year 1 or after 9999"
+        ) from None
 
 
 def read_fixture_file(path: Path) -> list[tuple[str, Match]]:
@@ -142,6 +157,9 @@ def _csv_records(text: str) -> list[tuple[int, dict[str, object]]]:
         if header is None:
             raise FixtureFileError(["the file is empty"])
         names = [name.strip().lower() for name in header]
+        # Spreadsheets often export a separator at the end of every line: an unnamed last column.
+        while names and not names[-1]:
+            names.pop()
         missing = [name for name in REQUIRED if name not in names]
         unknown = [name for name in names if name not in COLUMNS]
         if missing or unknown:
@@ -151,6 +169,8 @@ def _csv_records(text: str) -> list[tuple[int, dict[str, object]]]:
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
+            while len(row) > len(names) and not row[-1].strip():
+                row.pop()
             record: dict[str, object] = dict(zip(names, row, strict=False))
             if len(row) > len(names):
                 record["(extra column)"] = row[len(names)]
@@ -184,6 +204,8 @@ def _json_records(text: str) -> list[tuple[int, dict[str, object]]]:
             value, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
             raise FixtureFileError([f"line {error.lineno}: {error.msg}"]) from error
+        except (ValueError, RecursionError) as error:  # a number too long to convert, nesting too deep
+            raise FixtureFileError([f"line {line_of(position)}: {error}"]) from error
         if not isinstance(value, dict):
             raise FixtureFileError([f"line {line_of(position)}: each fixture must be a JSON object"])
         records.append((line_of(position), value))

@@ -69,6 +69,14 @@ def test_the_key_ignores_case_and_the_timezone_it_was_written_in() -> None:
         ),
         (f"home,away,kickoff\n{'x' * 81},B,2025-08-16T15:00:00Z\n", ["line 2: the home team is longer than 80"]),
         ('home,away,kickoff\n"A\x07",B,2025-08-16T15:00:00Z\n', ["line 2: the home team contains control characters"]),
+        (
+            "home,away,kickoff\nA,B,0001-01-01T00:00:00+01:00\nC,D,9999-12-31T23:30:00-01:00\n",
+            [
+                "line 2: the kick-off time '0001-01-01T00:00:00+01:00' is out of range",
+                "line 3: the kick-off time '9999-12-31T23:30:00-01:00' is out of range",
+            ],
+        ),
+        ("home,away,kickoff,\nA,B,2025-08-16T15:00:00Z,x\n", ["line 2: unknown field '(extra column)'"]),
     ],
 )
 def test_bad_csv_is_refused_with_line_numbers(text: str, problems: list[str]) -> None:
@@ -84,7 +92,12 @@ def test_bad_csv_is_refused_with_line_numbers(text: str, problems: list[str]) ->
     [
         ('{"home": "A"}', "line 1: expected a JSON array of fixtures"),
         ('[\n  {"home": "A", "away": "B", "kickoff": "2025-08-16T15:00:00Z"},\n  "C v D"\n]', "line 3: each fixture"),
-        ('[\n  {"home": "A", "away": "B",\n   "kickoff": 2025}\n]', "line 2: the kick-off time is missing"),
+        ('[\n  {"home": "A", "away": "B",\n   "kickoff": null}\n]', "line 2: the kick-off time is missing"),
+        (
+            '[\n  {"home": "A", "away": "B",\n   "kickoff": 1700000000}\n]',
+            "line 2: the kick-off time must be text, an ISO 8601 date and time with a timezone such as "
+            '"2025-08-16T15:00:00+01:00", not 1700000000',
+        ),
         ('[\n  {"home": "A", "away": 7, "kickoff": "2025-08-16T15:00:00Z"}\n]', "line 2: the away team must be text"),
         (
             '[\n  {"home": "A", "away": "B", "kickoff": "2025-08-16T15:00:00Z"}\n  {"home": "C"}\n]',
@@ -92,12 +105,25 @@ def test_bad_csv_is_refused_with_line_numbers(text: str, problems: list[str]) ->
         ),
         ('[\n  {"home": "A", "away": "B", "kickoff": "2025-08-16T15:00:00Z",}\n]', "line 2: Expecting property name"),
         ('[{"home": "A", "away": "B", "kickoff": "2025-08-16T15:00:00Z"}]\n[]', "line 2: unexpected text"),
+        ('[\n  {"home": "A", "away": "B", "n": ' + "9" * 5000 + "}\n]", "line 2: Exceeds the limit"),
+        ("[\n" + "[" * 100_000, "line 2: maximum recursion depth exceeded"),
     ],
 )
 def test_bad_json_is_refused_with_line_numbers(text: str, problem: str) -> None:
     with pytest.raises(FixtureFileError) as refused:
         parse_fixtures(text, "json")
     assert refused.value.problems[0].startswith(problem), refused.value.problems
+
+
+def test_empty_trailing_cells_of_a_spreadsheet_export_are_ignored() -> None:
+    text = (
+        "home,away,kickoff,competition,,\n"
+        "A,B,2025-08-16T15:00:00Z,Cup,,\n"
+        "C,D,2025-08-16T17:00:00Z\n"
+        "E,F,2025-08-16T19:00:00Z, ,\n"
+    )
+    fixtures = parse_fixtures(text, "csv")
+    assert [(m.home, m.competition) for _, m in fixtures] == [("A", "Cup"), ("C", None), ("E", None)]
 
 
 def test_files_must_be_csv_or_json_and_utf8(tmp_path: Path) -> None:
