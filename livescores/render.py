@@ -200,7 +200,7 @@ class Renderer:
 
 
 def viewers_fragment(total: int) -> str:
-    return partial("viewers", f"{total} watching" if total else "", swap="innerHTML")
+    return partial("viewers", f"{total:,} watching" if total else "", swap="innerHTML")
 
 
 def board_snapshot(rows: Iterable[RenderedRow], role: Role) -> str:

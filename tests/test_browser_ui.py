@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, expect
 from websockets.sync.client import connect
 
 from .browser import browser, open_live, serious_violations, server, sign_in, watch_console
@@ -66,6 +66,8 @@ def test_pages_pass_the_audit_in_both_themes_and_screenshots_are_written(browser
             expect(page.locator(f"#match-{first} .score.home")).to_have_text("1")
             found[f"board {scheme} {device}"] = serious_violations(page)
             page.screenshot(path=str(SCREENSHOTS / f"board-{scheme}-{device}.png"))
+            assert_incidents_beside_their_team(page.locator(f"#match-{first}"), device)
+            assert_incidents_beside_their_team(page.locator(f"#match-{third}"), device)
             if device == "desktop":
                 sign_in(page, server.url, SCORER_TOKEN)
                 found[f"scorer board {scheme}"] = serious_violations(page)
@@ -80,6 +82,27 @@ def test_pages_pass_the_audit_in_both_themes_and_screenshots_are_written(browser
     assert {where: what for where, what in found.items() if what} == {}
     for path in SCREENSHOTS.glob("board-*.png"):
         assert path.stat().st_size < 400_000, path
+
+
+def assert_incidents_beside_their_team(row: Locator, device: str) -> None:
+    """A goal or card is read as its team's: on a phone it sits between its own team's line
+    and the next, on a desktop under its own team's half of the row."""
+    incidents = row.locator(".incidents.home")
+    home, away, shown = (box(row.locator(".team.home")), box(row.locator(".team.away")), box(incidents))
+    assert home["y"] + home["height"] <= shown["y"], device
+    if device == "phone":
+        assert shown["y"] + shown["height"] <= away["y"], device
+    else:
+        assert shown["x"] + shown["width"] <= away["x"], device
+    team = row.locator(".team.home bdi").inner_text()
+    said = incidents.aria_snapshot()
+    assert f"Goal, {team}: Bukayo Saka 1'" in said or f"Red card, {team}: Reece James 1'" in said, said
+
+
+def box(locator: Locator) -> dict[str, float]:
+    found = locator.bounding_box()
+    assert found is not None
+    return dict(found)
 
 
 def test_scorer_controls_work_from_the_keyboard_with_visible_focus(browser: Browser, server: Server) -> None:

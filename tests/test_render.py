@@ -11,10 +11,10 @@ from werkzeug.datastructures import Headers
 from livescores import create_app
 from livescores.config import Config
 from livescores.matches import Incident, Match, Minute
-from livescores.render import goal_sentence, ordinal, team_colour, team_initials
+from livescores.render import goal_sentence, ordinal, team_colour, team_initials, viewers_fragment
 from livescores.services import Services
 
-from .pages import rows
+from .pages import rows, texts
 from .support import goal, receive_until, socket
 
 
@@ -39,6 +39,15 @@ def test_a_goal_is_said_in_one_sentence() -> None:
     assert goal_sentence(match, "away") == (
         "Goal: Arsenal 1, Chelsea 1, 45th minute plus 2, scored by Cole Palmer, penalty"
     )
+
+
+def test_the_number_watching_has_thousands_separators_and_none_shows_nothing() -> None:
+    swap = '<hx-partial hx-target="#viewers" hx-swap="innerHTML">{}</hx-partial>'
+    assert viewers_fragment(1) == swap.format("1 watching")
+    assert viewers_fragment(999) == swap.format("999 watching")
+    assert viewers_fragment(1204) == swap.format("1,204 watching")
+    assert viewers_fragment(1_234_567) == swap.format("1,234,567 watching")
+    assert viewers_fragment(0) == swap.format("")
 
 
 async def test_the_goal_push_announces_it_and_the_snapshot_never_does(
@@ -113,3 +122,27 @@ async def test_a_second_yellow_shows_as_a_red_card_on_the_row_and_the_timeline(l
     timeline = await live.hub.renderer.timeline(carded)
     assert timeline.html["viewer"].count("Red card (second yellow)") == 1
     assert timeline.html["viewer"].count("Yellow card") == 1
+
+
+async def test_a_rows_goals_and_red_cards_tell_a_screen_reader_whose_they_are(live: Services) -> None:
+    match = replace(
+        live.hub.matches[0],
+        home="Stoke",
+        away="Swansea",
+        home_score=2,
+        incidents=(
+            Incident("goal", "home", "Bukayo Saka", Minute(1)),
+            Incident("goal", "home", None, Minute(9), penalty=True),
+            Incident("red_card", "away", "Reece James", Minute(30)),
+            Incident("red_card", "away", None, Minute(40)),
+        ),
+    )
+    html = live.hub.renderer.row(match, "viewer")
+    assert texts(html, "incidents home") == ["Goal, Stoke: Bukayo Saka 1'Goal, Stoke: Goal 9' (pen)"]
+    assert texts(html, "incidents away") == ["Red card, Swansea: Reece James 30'Red card, Swansea: Red card 40'"]
+    assert texts(html, "goal") == ["Bukayo Saka 1'", "Goal 9' (pen)"]  # what is shown
+    said = '<span class="visually-hidden">Goal, <bdi>Stoke</bdi>: </span>'
+    assert f'{said}<span class="goal"><bdi>Bukayo Saka</bdi>' in html
+    assert '<span class="visually-hidden">Red card, <bdi>Swansea</bdi>: </span><bdi>Reece James</bdi>' in html
+    # Without a name the shown word would repeat what was just said.
+    assert '<span aria-hidden="true">Goal</span> 9' in html and '<span aria-hidden="true">Red card</span> 40' in html
