@@ -36,6 +36,10 @@ STATUS_LABELS: dict[EventKind, str] = {
 }
 
 
+# Format characters (zero-width joiners, direction marks) and spaces show nothing on their own.
+INVISIBLE = frozenset({"Cf", "Zs", "Mn", "Me"})
+
+
 class RuleViolation(ValueError):
     """An event the rules refuse; its message is shown to the scorer as is."""
 
@@ -49,6 +53,10 @@ class Minute:
 
     def __str__(self) -> str:
         return f"{self.base}+{self.added}'" if self.added else f"{self.base}'"
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return (self.base, self.added)
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,23 @@ class Match:
         return tuple(i for i in self.incidents if i.kind == "red_card" and i.side == side)
 
     @property
+    def timeline(self) -> tuple[Incident, ...]:
+        """The incidents in match order: a goal entered late, with its own earlier minute, is
+        shown where it happened. Within a half by minute, then as recorded; a half's start
+        before everything in it and its end after."""
+        half = 0
+        keyed: list[tuple[int, int, tuple[int, int], int, Incident]] = []
+        for index, incident in enumerate(self.incidents):
+            if incident.kind in ("kick_off", "second_half"):
+                half += 1
+                keyed.append((half, 0, (0, 0), index, incident))
+            elif incident.is_status_change:
+                keyed.append((half, 2, (0, 0), index, incident))
+            else:
+                keyed.append((half, 1, incident.minute.order if incident.minute else (0, 0), index, incident))
+        return tuple(item[-1] for item in sorted(keyed, key=lambda item: item[:4]))
+
+    @property
     def last_incident(self) -> Incident | None:
         """What an undo would cancel."""
         return self.incidents[-1] if self.incidents else None
@@ -146,7 +171,8 @@ class Match:
 
 
 def clean_name(raw: object, what: str = "player name", limit: int = MAX_NAME_LENGTH) -> str | None:
-    """Trim a free-text name; blank means 'not given'. Refuses control characters and overlong names."""
+    """Trim a free-text name; blank means 'not given'. Refuses control characters, lone
+    surrogates (text no page or frame can encode), names with nothing visible, overlong names."""
     if raw is None:
         return None
     if not isinstance(raw, str):
@@ -154,8 +180,13 @@ def clean_name(raw: object, what: str = "player name", limit: int = MAX_NAME_LEN
     name = " ".join(raw.split())
     if not name:
         return None
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
+    categories = [unicodedata.category(ch) for ch in name]
+    if "Cc" in categories:
         raise RuleViolation(f"The {what} contains control characters.")
+    if "Cs" in categories:
+        raise RuleViolation(f"The {what} is not valid text.")
+    if all(category in INVISIBLE for category in categories):
+        raise RuleViolation(f"The {what} has no visible characters.")
     if len(name) > limit:
         raise RuleViolation(f"The {what} is longer than {limit} characters.")
     return name
@@ -171,6 +202,19 @@ def current_minute(match: Match, now: datetime) -> Minute | None:
     minute = offset + elapsed + 1
     end = offset + HALF_MINUTES
     return Minute(end, min(minute - end, MAX_ADDED_MINUTES)) if minute > end else Minute(minute)
+
+
+def _half_ends_at(match: Match, now: datetime) -> Minute | None:
+    """The clock's minute, or the latest minute recorded in this half if that is later: a
+    scorer's minutes follow the referee's watch, which the server's clock only approximates."""
+    clock = current_minute(match, now)
+    starts = [i for i, incident in enumerate(match.incidents) if incident.kind in ("kick_off", "second_half")]
+    in_this_half = match.incidents[starts[-1] + 1 :] if starts else match.incidents
+    recorded = [incident.minute for incident in in_this_half if incident.minute is not None]
+    latest = max(recorded, key=lambda minute: minute.order, default=None)
+    if clock is None or (latest is not None and latest.order > clock.order):
+        return latest
+    return clock
 
 
 def clock_label(match: Match, now: datetime) -> str:
@@ -204,7 +248,7 @@ def apply(match: Match, event: Event) -> Match:
             )
         ended = None
         if before in IN_PLAY:
-            ended = event.minute or current_minute(match, event.at)
+            ended = event.minute or _half_ends_at(match, event.at)
             if ended is not None:
                 check_minute(match, ended)
         marker = Incident(event.kind, None, None, ended)
@@ -221,7 +265,9 @@ def apply(match: Match, event: Event) -> Match:
     if event.penalty and event.own_goal:
         raise RuleViolation("A goal cannot be both a penalty and an own goal.")
     player = clean_name(event.player)
-    sent_off = match.sent_off(event.side, player) if player is not None else None
+    # An own goal counts for one side and is scored by a player of the other.
+    players_side: Side = event.side if not event.own_goal else ("away" if event.side == "home" else "home")
+    sent_off = match.sent_off(players_side, player) if player is not None else None
     if sent_off is not None:
         raise RuleViolation(f"{sent_off} has already been sent off.")
     minute = event.minute or current_minute(match, event.at)

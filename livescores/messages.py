@@ -49,6 +49,8 @@ def parse_command(raw: str | bytes | None, max_bytes: int) -> Command:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidMessage("The message is not valid JSON.") from error
+    except RecursionError as error:  # a few KiB of brackets nest deeper than the parser goes
+        raise InvalidMessage("The message nests too deeply.") from error
     if not isinstance(data, dict):
         raise InvalidMessage("The message must be a JSON object.")
 

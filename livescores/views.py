@@ -13,6 +13,7 @@ from .auth import (
     current_role,
     current_scorer,
     new_csrf_token,
+    same_origin_post,
     set_csrf_cookie,
     sign_in,
     token_matches,
@@ -72,11 +73,20 @@ async def embed_match(match_id: str) -> str:
 @blueprint.get("/signin")
 async def signin_form() -> ResponseReturnValue:
     given = request.args.get("token")
-    if given is not None and token_matches(given, services().scorer_token):
-        # The one-click link printed at start-up, as Jupyter's is.
-        sign_in("scorer")
-        return redirect(url_for("views.board"))
-    return await _signin_page()
+    if given is None:
+        return await _signin_page()
+    # The one-click link printed at start-up, as Jupyter's is: guessed links count as wrong
+    # tokens, like the form's.
+    client = _client_address()
+    throttle = services().signin_throttle
+    wait = throttle.retry_after(client)
+    if wait:
+        return await _signin_page(f"Too many wrong tokens. Try again in {wait} seconds.", 429, retry_after=wait)
+    if not token_matches(given, services().scorer_token):
+        throttle.failed(client)
+        return await _signin_page("That sign-in link is not right. Enter the token below.", 403)
+    sign_in("scorer")
+    return redirect(url_for("views.board"))
 
 
 @blueprint.post("/signin")
@@ -103,7 +113,7 @@ async def signin() -> ResponseReturnValue:
 @blueprint.post("/signout")
 async def signout() -> ResponseReturnValue:
     form = await request.form
-    if csrf_valid(form.get("csrf")) or request.headers.get("Sec-Fetch-Site") == "same-origin":
+    if csrf_valid(form.get("csrf")) or same_origin_post():
         logout_user()
     return redirect(url_for("views.board"))
 

@@ -102,10 +102,41 @@ async def test_sign_in_without_the_csrf_token_is_refused(client: Client) -> None
 
 
 async def test_the_one_click_link_signs_in_and_a_wrong_one_does_not(client: Client) -> None:
-    assert (await client.get("/signin?token=wrong")).status_code == 200
+    wrong = await client.get("/signin?token=wrong")
+    assert wrong.status_code == 403
+    assert "That sign-in link is not right." in await wrong.get_data(as_text=True)
     assert "hx-ws:send" not in await (await client.get("/")).get_data(as_text=True)
     assert (await client.get(f"/signin?token={SCORER_TOKEN}")).status_code == 302
     assert "hx-ws:send" in await (await client.get("/")).get_data(as_text=True)
+
+
+async def test_guessed_sign_in_links_are_throttled_with_the_form(client: Client) -> None:
+    for attempt in range(3):
+        assert (await client.get(f"/signin?token=guess-{attempt}")).status_code == 403
+    for attempt in range(2):
+        page = await client.get("/signin")
+        csrf = csrf_from(await page.get_data(as_text=True))
+        assert (await client.post("/signin", form={"csrf": csrf, "token": f"form-{attempt}"})).status_code == 403
+    held_back = await client.get(f"/signin?token={SCORER_TOKEN}")
+    assert held_back.status_code == 429 and int(held_back.headers["Retry-After"]) > 0
+    assert "hx-ws:send" not in await (await client.get("/")).get_data(as_text=True)
+
+
+async def test_a_csrf_value_that_is_not_ascii_is_refused_not_an_error(client: Client) -> None:
+    await client.get("/signin")
+    response = await client.post("/signin", form={"csrf": "é✓", "token": SCORER_TOKEN})
+    assert response.status_code == 400
+    assert "hx-ws:send" not in await (await client.get("/")).get_data(as_text=True)
+
+
+async def test_signing_out_needs_a_post_from_this_site(client: Client) -> None:
+    await sign_in(client)
+    # A browser without Sec-Fetch-Site still sends Origin: a foreign one leaves the scorer in.
+    for foreign in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {}):
+        assert (await client.post("/signout", headers=foreign)).status_code == 302
+        assert "hx-ws:send" in await (await client.get("/")).get_data(as_text=True), foreign
+    assert (await client.post("/signout", headers={"Origin": ORIGIN})).status_code == 302
+    assert "hx-ws:send" not in await (await client.get("/")).get_data(as_text=True)
 
 
 async def test_a_forged_session_cookie_is_a_viewer(client: Client, live: Services) -> None:

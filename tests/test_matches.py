@@ -208,6 +208,48 @@ def test_a_player_sent_off_takes_no_further_part() -> None:
     assert apply(after_red, event("goal", 12, side="home")).home_score == 1
 
 
+def test_an_own_goal_is_scored_by_a_player_of_the_other_side() -> None:
+    after_red = play([*FIRST_HALF, event("red_card", 10, side="away", player="Terry")])
+    # Counts for home, scored by Chelsea's Terry, who is off the pitch.
+    with pytest.raises(RuleViolation, match="Terry has already been sent off"):
+        apply(after_red, event("goal", 12, side="home", player="Terry", own_goal=True))
+    # Arsenal's own Terry may still put one in his own net, for Chelsea.
+    assert apply(after_red, event("goal", 12, side="away", player="Terry", own_goal=True)).away_score == 1
+
+
+def test_a_half_ends_no_earlier_than_its_latest_recorded_minute() -> None:
+    # A scorer enters the referee's minutes, which can run ahead of the server's clock.
+    late = play([*FIRST_HALF, event("goal", 10, side="home", minute=Minute(45, 3)), event("half_time", 12)])
+    assert late.incidents[-1].minute == Minute(45, 3)
+    on_time = play([*FIRST_HALF, event("goal", 10, side="home", minute=Minute(30)), event("half_time", 46.5)])
+    assert on_time.incidents[-1].minute == Minute(45, 2)
+    second = play([*SECOND_HALF, event("goal", 63, side="away", minute=Minute(88)), event("full_time", 64)])
+    assert second.incidents[-1].minute == Minute(88)
+
+
+def test_the_timeline_is_in_match_order_whatever_order_events_were_entered() -> None:
+    log = [
+        *FIRST_HALF,
+        event("goal", 30, side="home", minute=Minute(29)),
+        event("goal", 31, side="away", minute=Minute(12)),  # entered late
+        event("yellow_card", 32, side="home", minute=Minute(12)),
+        event("half_time", 46.5, minute=Minute(40)),  # the half's end stays last in it
+        event("second_half", 62),
+        event("goal", 63, side="away", minute=Minute(46)),
+    ]
+    match = play(log)
+    assert [(i.kind, i.minute) for i in match.timeline] == [
+        ("kick_off", None),
+        ("goal", Minute(12)),
+        ("yellow_card", Minute(12)),
+        ("goal", Minute(29)),
+        ("half_time", Minute(40)),
+        ("second_half", None),
+        ("goal", Minute(46)),
+    ]
+    assert match.last_incident == match.incidents[-1]  # undo still takes back the latest entered
+
+
 def test_a_second_yellow_card_is_a_sending_off() -> None:
     log = [
         *FIRST_HALF,
@@ -270,6 +312,10 @@ def test_names_are_trimmed_and_blank_means_not_given(raw: str | None, cleaned: s
         ("Sa\x1bka", "control characters"),
         (42, "must be text"),
         (["Saka"], "must be text"),
+        ("\ud800", "not valid text"),
+        ("Saka\udfff", "not valid text"),
+        ("\u200b\u200d", "no visible characters"),
+        ("\u200e \u2066\u0301", "no visible characters"),
     ],
 )
 def test_bad_names_are_refused(raw: object, message: str) -> None:
@@ -277,6 +323,11 @@ def test_bad_names_are_refused(raw: object, message: str) -> None:
         clean_name(raw)
     with pytest.raises(RuleViolation, match=message):
         apply(play(FIRST_HALF), event("goal", 3, side="home", player=raw))
+
+
+def test_names_with_joiners_and_accents_are_kept() -> None:
+    assert clean_name("Zoë\u200dAnn") == "Zoë\u200dAnn"
+    assert clean_name("\u05d9\u05d5\u05e1\u05d9") == "\u05d9\u05d5\u05e1\u05d9"
 
 
 def test_a_name_of_exactly_the_limit_is_kept_and_markup_is_just_text() -> None:
