@@ -42,13 +42,15 @@ async def api_matches() -> dict[str, Any]:
 
 @blueprint.get("/api/matches/<match_id>")
 async def api_match(match_id: str) -> dict[str, Any]:
-    app_services = services()
-    rendered = app_services.hub.rows.get(match_id)
-    if rendered is None:
+    store = services().store
+    # Both from the store, the match first: a write between the two reads lengthens the log,
+    # which is cut at the match's version, so the two always agree.
+    match = await store.get_match(match_id) if MATCH_ID.match(match_id) else None
+    if match is None:
         abort(404)
-    log_entries = await app_services.store.events(match_id)
+    log_entries = (await store.events(match_id))[: match.version]
     return {
-        "match": match_json(rendered.match, datetime.now(UTC)),
+        "match": match_json(match, datetime.now(UTC)),
         "log": [
             {
                 "version": version,

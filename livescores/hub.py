@@ -119,6 +119,12 @@ class Connection:
             self._flusher = None
 
 
+def scored_side(before: Match, after: Match) -> Side | None:
+    """The side whose goal made `after`, when exactly one side's score went up."""
+    home, away = after.home_score > before.home_score, after.away_score > before.away_score
+    return "home" if home and not away else "away" if away and not home else None
+
+
 class Hub:
     """Every change is queued, and one broadcaster task sends what is queued in passes over the
     sockets: each socket gets one message per pass with the latest version of every match that
@@ -246,7 +252,7 @@ class Hub:
         same_matches = [m.id for m in fresh] == list(self.rows)
         # Only newer versions: a write applied here while the store was being read stays shown.
         changed = [m for m in fresh if m.id not in self.rows or m.version > self.rows[m.id].match.version]
-        rendered = {m.id: await self.renderer.render(m) for m in changed}
+        rendered = {m.id: await self._render_newer(m) for m in changed}
         timelines = {m.id: await self.timeline(m) for m in changed if self.watched(m.id)}
         # No awaits from here on: the rows and what the sockets get change together.
         for match in changed:
@@ -266,6 +272,14 @@ class Hub:
         self._snapshots.clear()
         self._snapshot_frames.clear()
         self._start_pass()
+
+    async def _render_newer(self, match: Match) -> RenderedRow:
+        """A row found newer in the store (written by another process, or missed while the bus
+        was down) is pushed as a live change is: a goal flashes and is announced."""
+        known = self.rows.get(match.id)
+        if known is None:
+            return await self.renderer.render(match)
+        return await self.renderer.render(match, scored_side(known.match, match), previous=known.match)
 
     async def apply(self, match: Match, changed: Side | None = None) -> bool:
         """Take a newer state of a match and queue it for every socket; older or repeated

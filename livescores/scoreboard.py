@@ -21,7 +21,7 @@ from .fixtures import demo_draw
 from .hub import Hub
 from .matches import Event, Match, Side
 from .messages import Command
-from .store import Store, match_from_dict, match_to_dict
+from .store import StaleVersion, Store, match_from_dict, match_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,9 @@ class Scoreboard:
         # People watching on the other workers: worker id -> (count, when it was heard).
         self._watching_elsewhere: dict[str, tuple[int, float]] = {}
         self.worker_id = f"{os.getpid()}-{secrets.token_hex(3)}"
+        # Stored changes the bus refused to take (Redis down), the latest per match, sent again
+        # once it answers: other workers whose subscription never dropped would not resync.
+        self._unpublished: dict[str, str] = {}
 
     async def start(self) -> None:
         await self.store.migrate()
@@ -49,6 +52,8 @@ class Scoreboard:
             asyncio.create_task(self._run_clock(), name="match-clock"),
             asyncio.create_task(self._count_viewers(), name="viewer-count"),
         ]
+        if self.bus.name != "memory":
+            self._tasks.append(asyncio.create_task(self._republish(), name="bus-republish"))
         if self.bus.name == "memory" and self.config.store_poll_seconds > 0:
             self._tasks.append(asyncio.create_task(self._watch_store(), name="store-watcher"))
 
@@ -63,7 +68,14 @@ class Scoreboard:
     async def record(self, command: Command, recorded_by: str | None) -> Match:
         """Store an event, then show it; raises RuleViolation (nothing changed) when refused."""
         event = command.event(datetime.now(UTC), recorded_by)
-        match, _ = await self.store.record(command.match_id, event, command.expected_version)
+        try:
+            match, _ = await self.store.record(command.match_id, event, command.expected_version)
+        except StaleVersion as stale:
+            if stale.current is not None:
+                # The sender looked at an older row than the store's: this worker missed a
+                # change (the bus was down), so its sockets get the stored row now.
+                await self.hub.apply(stale.current)
+            raise
         await self._show(match, command.side if command.kind == "goal" else None)
         # Acknowledged once every socket here was handed the change: the scorer's own row first.
         await self.hub.delivered()
@@ -81,16 +93,46 @@ class Scoreboard:
         await self.hub.apply(match, changed)
         if self.bus.name == "memory":
             return  # this process's hub, just updated, is the in-process bus's only listener
+        message = json.dumps({"match": match_to_dict(match), "changed": changed})
         try:
-            await self.bus.publish(json.dumps({"match": match_to_dict(match), "changed": changed}))
-        except Exception as error:  # the goal is stored; other workers resync later
+            await self.bus.publish(message)
+            self._unpublished.pop(match.id, None)
+        except Exception as error:  # the goal is stored; it goes out again once the bus answers
             log.warning("bus: could not publish v%d of %s: %s", match.version, match.id, error)
+            self._unpublished[match.id] = message
+
+    async def _republish(self, interval: float = 1.0) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            for match_id, message in list(self._unpublished.items()):
+                try:
+                    await self.bus.publish(message)
+                except Exception:
+                    break  # still down: all of them wait for the next round
+                if self._unpublished.get(match_id) is message:
+                    del self._unpublished[match_id]
+                    log.info("bus: published %s again", match_id)
+
+    async def _reload_board(self) -> None:
+        """The whole board from the store, retried until the store answers: a worker whose
+        bus came back while its database is still unreachable would otherwise stay stale."""
+        delay = 0.5
+        while True:
+            try:
+                await self.hub.load(await self.store.all_matches())
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("resync: could not read the board (%s); trying again in %.1fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def _follow_bus(self) -> None:
         async for message in self.bus.listen():
             try:
                 if message == RESYNC:
-                    await self.hub.load(await self.store.all_matches())
+                    await self._reload_board()
                     continue
                 data = json.loads(message)
                 if "watching" in data:
@@ -112,8 +154,8 @@ class Scoreboard:
             try:
                 marker = await self.store.change_marker()
                 if marker != seen:
-                    seen = marker
                     await self.hub.load(await self.store.all_matches())
+                    seen = marker  # only once loaded: a failed load is tried again next time
             except Exception:
                 log.exception("store watcher: could not reload the board")
 

@@ -29,6 +29,7 @@ from .matches import Match, RuleViolation
 from .messages import MATCH_ID, InvalidMessage, MessageTooLarge, parse_command
 from .render import Role, feedback
 from .services import EXTENSION_KEY, Services
+from .store import StaleVersion
 from .transport import PING_FRAME, DirectWriter, release_when_closed
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,13 @@ MOST_ORIGINS = 5
 Scope = dict[str, Any]
 Receive = Any
 Send = Any
+
+
+FAILED = "Something went wrong on the server: check whether your last change shows before sending it again."
+
+
+class SlowDown(InvalidMessage):
+    pass
 
 
 class TokenBucket:
@@ -267,6 +275,8 @@ class LiveSocketEndpoint:
         except Exception:
             log.exception("socket: %s failed", role)
             close_code = INTERNAL_ERROR
+            # Sent before the close: the page reconnects, and the sender learns to check.
+            connection.push("feedback", feedback(FAILED))
         finally:
             hub.detach(connection)
             if writer is not None:
@@ -335,7 +345,7 @@ class LiveSocketEndpoint:
                     command = parse_command(message.get("bytes") or message.get("text"), config.max_message_bytes)
                     bucket = bucket or TokenBucket(config.scoring_rate, config.scoring_burst)
                     if not bucket.take():
-                        raise InvalidMessage("Slow down: too many messages at once. This one was ignored.")
+                        raise SlowDown("Slow down: too many messages at once. This one was ignored.")
                     if scorer is None:
                         raise InvalidMessage("Only signed-in scorers can record events. Nothing was changed.")
                     match = await found.scoreboard.record(command, scorer)
@@ -343,7 +353,10 @@ class LiveSocketEndpoint:
                     connection.push("feedback", feedback(str(error)))
                     return MESSAGE_TOO_BIG
                 except (InvalidMessage, RuleViolation) as error:
-                    refused_in_a_row += 1
+                    # htmx replays up to 100 clicks queued while offline: after a reconnect they
+                    # come back stale or too fast, which is no sign of a hostile client.
+                    if not isinstance(error, SlowDown | StaleVersion):
+                        refused_in_a_row += 1
                     connection.push("feedback", feedback(str(error)))
                     if refused_in_a_row >= ABUSE_LIMIT:
                         return POLICY_VIOLATION

@@ -92,7 +92,9 @@ class UnknownMatch(RuleViolation):
 
 
 class StaleVersion(RuleViolation):
-    pass
+    def __init__(self, message: str, current: Match | None = None) -> None:
+        super().__init__(message)
+        self.current = current  # the match as stored, for a sender whose view is out of date
 
 
 class Store:
@@ -102,7 +104,14 @@ class Store:
         if self.is_sqlite and self.url.database and self.url.database != ":memory:":
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine: AsyncEngine = create_async_engine(
-            self.url, **({"connect_args": {"timeout": 30}} if self.is_sqlite else {"pool_size": 10})
+            self.url,
+            # asyncpg waits 60 s for an unreachable server by default: a write, a resync or a
+            # health check then hangs for as long instead of failing and being tried again.
+            **(
+                {"connect_args": {"timeout": 30}}
+                if self.is_sqlite
+                else {"pool_size": 10, "connect_args": {"timeout": 5}}
+            ),
         )
         # One writer at a time per process: SQLite would otherwise make them spin on its file lock.
         self._sqlite_writer = asyncio.Lock()
@@ -549,7 +558,7 @@ def _apply_batch(
             outcomes.append(UnknownMatch(f"There is no match {match_id!r}."))
             continue
         if expected_version is not None and expected_version != match.version:
-            outcomes.append(StaleVersion("The match changed since you looked — check and click again."))
+            outcomes.append(StaleVersion("The match changed since you looked — check and click again.", match))
             continue
         try:
             stored, after = _step(match, asked, logs.get(match_id))

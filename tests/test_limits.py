@@ -6,14 +6,15 @@ import asyncio
 import html
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from markupsafe import escape
 from quart.typing import TestClientProtocol as Client
 
 from livescores import create_app
 from livescores.config import Config
-from livescores.matches import Match
-from livescores.services import Services
+from livescores.matches import Event, Match
+from livescores.services import EXTENSION_KEY, Services
 
 from .pages import feedback, rows
 from .support import close_code, goal, receive_until, sign_in, socket
@@ -126,3 +127,73 @@ async def test_a_name_with_control_characters_or_too_long_is_refused(scorer_clie
             await ws.send(json.dumps({"action": "goal", "match": match.id, "side": "home", "player": player}))
             assert str(feedback(str(await ws.receive()))).startswith("error: ")
     assert await live.store.get_match(match.id) == match
+
+
+async def test_names_that_no_page_could_show_are_refused(scorer_client: Client, live: Services) -> None:
+    # A lone surrogate is ASCII on the wire ("\ud800") but no page or frame can encode it.
+    match = live.hub.matches[0]
+    async with socket(scorer_client) as ws:
+        await ws.receive()
+        for raw in ('"\\ud800"', '"Saka\\udfff"', '"\\u200b\\u200d"', '"\\u200e \\u2066"'):
+            await ws.send(f'{{"action": "goal", "match": "{match.id}", "side": "home", "player": {raw}}}')
+            assert str(feedback(str(await ws.receive()))).startswith("error: "), raw
+    assert await live.store.get_match(match.id) == match
+    async with socket(scorer_client) as ws:  # the board still renders for everyone
+        assert len(rows(str(await ws.receive()))) == 10
+
+
+async def test_deeply_nested_json_is_an_invalid_message_not_a_server_error(
+    scorer_client: Client, live: Services
+) -> None:
+    before = await live.store.all_matches()
+    async with socket(scorer_client) as ws:
+        await ws.receive()
+        await ws.send("[" * 3000)
+        assert "nests too deeply" in str(feedback(str(await ws.receive())))
+        await goal(ws, live.hub.matches[0].id)  # still open, still scoring
+        await receive_until(ws, lambda m: "ok" in str(feedback(m)))
+    assert [m.version for m in await live.store.all_matches()] == [
+        m.version + (m.id == live.hub.matches[0].id) for m in before
+    ]
+
+
+async def test_a_replay_of_queued_clicks_after_a_reconnect_does_not_close_the_socket(config: Config) -> None:
+    # htmx sends up to 100 clicks queued while offline: stale or too fast, never hostile.
+    app = create_app(config)
+    async with app.test_app():
+        client = app.test_client()
+        await sign_in(client)
+        live: Services = app.extensions[EXTENSION_KEY]
+        match = live.hub.matches[0]
+        async with socket(client) as ws:
+            await ws.receive()
+            for _ in range(150):
+                await goal(ws, match.id, version=match.version + 1000)
+            await asyncio.sleep(1.1)  # the bucket refills
+            await goal(ws, match.id, version=match.version)
+            # Feedback lines replace each other, so a page that lags gets only the latest ones.
+            seen: list[str] = []
+            await receive_until(ws, lambda m: seen.append(str(feedback(m))) or seen[-1].startswith("ok: "), 200)
+            assert any("Slow down" in note for note in seen) or any("changed since you looked" in n for n in seen)
+        stored = await live.store.get_match(match.id)
+        assert stored is not None and stored.version == match.version + 1
+
+
+async def test_a_stale_click_brings_the_sender_the_stored_row(config: Config) -> None:
+    # Another worker recorded a goal that this one never heard of (its bus was down; the store
+    # watcher, which would find it, is off).
+    app = create_app(replace(config, store_poll_seconds=0))
+    async with app.test_app():
+        client = app.test_client()
+        await sign_in(client)
+        live: Services = app.extensions[EXTENSION_KEY]
+        match = live.hub.matches[1]
+        await live.store.record(match.id, Event("goal", datetime.now(UTC), "away", recorded_by="elsewhere"), None)
+        async with socket(client) as ws:
+            assert rows(str(await ws.receive()))[match.id].away_score == match.away_score
+            await goal(ws, match.id, version=match.version)
+            seen = await receive_until(ws, lambda m: match.id in rows(m))
+            assert rows(seen)[match.id].away_score == match.away_score + 1
+            assert rows(seen)[match.id].version == match.version + 1
+            await goal(ws, match.id, version=match.version + 1)  # the click from the fresh row counts
+            await receive_until(ws, lambda m: "ok" in str(feedback(m)))
