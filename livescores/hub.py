@@ -29,7 +29,7 @@ VIEWERS_KEY = "viewers"
 # A pass over thousands of sockets hands the event loop back at least this often, so that a
 # page request or a handshake arriving meanwhile waits a few milliseconds, not the whole pass:
 # each step of serving a request waits for one turn of the loop, and so for one slice.
-PASS_SLICE_SECONDS = 0.002
+PASS_SLICE_SECONDS = 0.001
 SLICE_CHECK_EVERY = 32  # sockets between two looks at the clock
 PASS_INTERVAL = 0.05  # seconds: the shortest time between the starts of two passes
 
