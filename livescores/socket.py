@@ -39,6 +39,7 @@ PATH = "/ws"
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
 INTERNAL_ERROR = 1011
+FRAME_LIMIT = 65536  # hypercorn.toml's websocket_max_message_size
 ABUSE_LIMIT = 100  # refused messages in a row before a socket counts as hostile
 SUMMARY_SECONDS = 60.0
 # Well inside the 55 s after which Heroku's router drops a silent connection.
@@ -172,6 +173,7 @@ class LiveSocketEndpoint:
         # The sockets written to directly, which this endpoint pings (see ping_all).
         self.writers: set[DirectWriter] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._frame_limit_checked = False
 
     def start(self, hub: Hub, summary_seconds: float = SUMMARY_SECONDS, ping_seconds: float = PING_SECONDS) -> None:
         """Once the app's services are open: the start-up freeze, the summary and the pings."""
@@ -250,6 +252,15 @@ class LiveSocketEndpoint:
             await _refuse(scope, send, 404)
             return
         writer = DirectWriter.find(send)  # before accept: it declines compression
+        if writer is not None and not self._frame_limit_checked:
+            self._frame_limit_checked = True
+            if writer.frame_limit() > FRAME_LIMIT:
+                log.warning(
+                    "Hypercorn reads WebSocket messages of up to %d bytes before the app can refuse them; "
+                    "run it with --config hypercorn.toml (as the Procfile does) to read at most %d.",
+                    writer.frame_limit(),
+                    FRAME_LIMIT,
+                )
         if hub.closing.is_set() or hub.is_full():
             code = SERVICE_RESTART if hub.closing.is_set() else TRY_AGAIN_LATER
             self.log.refuse("restarting" if code == SERVICE_RESTART else "full", client=client)

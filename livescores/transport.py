@@ -100,6 +100,10 @@ class DirectWriter:
         self._transport.write(frame)
         return True
 
+    def frame_limit(self) -> int:
+        """The largest message Hypercorn reads into memory before the app sees it."""
+        return int(getattr(self._stream.config, "websocket_max_message_size", 0))
+
     def abort(self) -> None:
         """Drop the connection at once, whatever is still waiting to be sent."""
         self._transport.abort()

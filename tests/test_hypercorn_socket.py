@@ -85,9 +85,9 @@ def app_config(tmp_path: Path, **changes: object) -> Config:
     return replace(config, **changes)  # type: ignore[arg-type]
 
 
-async def serving(config: Config) -> AsyncIterator[Served]:
+async def serving(config: Config, settings: HypercornConfig | None = None) -> AsyncIterator[Served]:
     app = create_app(config)
-    settings = HypercornConfig.from_toml(ROOT / "hypercorn.toml")
+    settings = settings or HypercornConfig.from_toml(ROOT / "hypercorn.toml")
     port = free_port()
     settings.bind = [f"127.0.0.1:{port}"]
     stop = asyncio.Event()
@@ -264,3 +264,21 @@ async def eventually(condition: Callable[[], object], within: float = 5) -> None
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "the condition never held"
         await asyncio.sleep(0.02)
+
+
+async def test_hypercorn_without_its_settings_file_is_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Plain `hypercorn livescores:app` reads messages of up to 16 MiB before the app sees them.
+    caplog.set_level(logging.WARNING, "livescores.socket")
+    async for served in serving(app_config(tmp_path), HypercornConfig()):
+        for _ in range(2):
+            async with served.connect() as ws:
+                await ws.recv()
+    warnings = [r.getMessage() for r in caplog.records if "--config hypercorn.toml" in r.getMessage()]
+    assert len(warnings) == 1 and "16777216 bytes" in warnings[0]
+    caplog.clear()
+    async for served in serving(app_config(tmp_path)):
+        async with served.connect() as ws:
+            await ws.recv()
+    assert not any("--config hypercorn.toml" in r.getMessage() for r in caplog.records)
