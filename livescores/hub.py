@@ -176,6 +176,8 @@ class Hub:
         if row is None:
             return
         connection.push(f"row:{match_id}", partial(row_id(match_id), row.rows[connection.role]))
+        if self.watching and connection.role != "feed":
+            connection.push(VIEWERS_KEY, viewers_fragment(self.watching))
         timeline = await self.timeline(row.match)
         if self.rows[match_id].match.version == timeline.match.version:  # else a newer one was pushed meanwhile
             connection.push(f"timeline:{match_id}", timeline.pushes[connection.role])
@@ -204,6 +206,8 @@ class Hub:
         if total == self.watching:
             return
         self.watching = total
+        self._snapshots.clear()
+        self._snapshot_frames.clear()
         self._queued_viewers = viewers_fragment(total)
         self._start_pass()
 
@@ -227,8 +231,11 @@ class Hub:
         connection.push(BOARD_KEY, html, self._snapshot_frames[role])
 
     def snapshot(self, role: Role) -> str:
+        """The whole board, and for a page the number watching: a page back from a hidden tab
+        would otherwise show the count it had when it was hidden until the number changes."""
         if role not in self._snapshots:
-            self._snapshots[role] = board_snapshot(self.rows.values(), role)
+            watching = viewers_fragment(self.watching) if self.watching and role != "feed" else ""
+            self._snapshots[role] = board_snapshot(self.rows.values(), role) + watching
         return self._snapshots[role]
 
     async def timeline(self, match: Match) -> RenderedTimeline:
