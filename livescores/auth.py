@@ -6,13 +6,14 @@ work across workers and restarts as long as every worker shares the secret key.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import time
 from collections import deque
 from urllib.parse import urlsplit
 
-from quart import Quart, Response, has_request_context, request
+from quart import Quart, Response, current_app, has_request_context, request
 from quart_auth import AuthUser, QuartAuth, current_user
 from werkzeug.http import parse_cookie
 
@@ -20,6 +21,7 @@ from .config import Config
 from .render import Role
 
 CSRF_COOKIE = "livescores_csrf"
+MARK_SEPARATOR = "|"
 MAX_FAILED_SIGNINS = 5
 FAILED_SIGNIN_WINDOW = 300.0
 
@@ -45,21 +47,19 @@ def scorer_from_cookies(app: Quart, cookie_header: str | None) -> str | None:
     """The scorer a `Cookie` header signs in, checked exactly as Quart-Auth checks its cookie
     (its serializer, the app's secret key and fallbacks, the cookie's maximum age), for a
     caller outside any Quart request or websocket context. None for a viewer, and for a
-    tampered, foreign or expired cookie."""
+    tampered, foreign or expired cookie, or one from before the token changed."""
     if not cookie_header:
         return None
     auth: QuartAuth = app.extensions["QUART_AUTH"][0]
     token = parse_cookie(cookie_header).get(str(auth.cookie_name))
     if not token:
         return None
-    scorer: str | None = auth.load_token(token, app)
-    return scorer
+    return _scorer_of(app, auth.load_token(token, app))
 
 
 def current_scorer() -> str | None:
     """The signed-in scorer's name, or None for a viewer."""
-    auth_id: str | None = current_user.auth_id
-    return auth_id
+    return _scorer_of(current_app, current_user.auth_id)
 
 
 def current_role() -> Role:
@@ -69,7 +69,32 @@ def current_role() -> Role:
 def sign_in(name: str) -> None:
     from quart_auth import login_user
 
-    login_user(AuthUser(name), remember=True)
+    login_user(AuthUser(session_id(current_app, name)), remember=True)
+
+
+def session_id(app: Quart, name: str) -> str:
+    """What a scorer's session cookie holds: the name and a mark of the current token."""
+    return f"{name}{MARK_SEPARATOR}{_token_mark(app)}"
+
+
+def _token_mark(app: Quart) -> str:
+    """A mark of the scorer token a session was opened with: sessions are signed cookies with
+    no server-side state, so changing the token (one leaked) is what ends them all. Keyed with
+    the secret so that a cookie, which its holder can read, tells nothing about the token."""
+    from .services import EXTENSION_KEY
+
+    token: str = app.extensions[EXTENSION_KEY].scorer_token
+    key = str(app.secret_key).encode()
+    return hmac.new(key, token.encode(errors="replace"), hashlib.sha256).hexdigest()[:16]
+
+
+def _scorer_of(app: Quart, auth_id: str | None) -> str | None:
+    if not auth_id:
+        return None
+    name, separator, mark = auth_id.rpartition(MARK_SEPARATOR)
+    if not separator or not name or not hmac.compare_digest(mark, _token_mark(app)):
+        return None
+    return name
 
 
 def token_matches(given: str, expected: str) -> bool:

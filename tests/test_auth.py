@@ -6,13 +6,14 @@ import base64
 import hashlib
 import json
 import time
+from dataclasses import replace
 
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from livescores import create_app
-from livescores.auth import scorer_from_cookies
+from livescores.auth import scorer_from_cookies, session_id
 from livescores.config import Config
 from livescores.services import Services
 
@@ -246,12 +247,17 @@ async def test_the_socket_takes_the_scorer_from_the_signed_cookie_alone(app: Qua
     middle = len(signature) // 2  # (the last character carries padding bits, which decoding drops)
     flipped = signature[:middle] + ("A" if signature[middle] != "A" else "B") + signature[middle + 1 :]
     assert scorer_from_cookies(app, f"theme=dark; livescores_scorer={genuine}") == "Kim"
-    assert scorer_from_cookies(app, f"livescores_scorer={quart_auth_token(app, 'Ann', days_ago=13)}") == "Ann"
+    assert (
+        scorer_from_cookies(app, f"livescores_scorer={quart_auth_token(app, session_id(app, 'Ann'), days_ago=13)}")
+        == "Ann"
+    )
     for refused in (
         f"{payload}.{timestamp}.{flipped}",  # tampered signature
         f"{forged_name}.{timestamp}.{signature}",  # another name under the genuine signature
-        quart_auth_token(app, "Ann", secret="another-secret-key"),  # signed by someone else
-        quart_auth_token(app, "Ann", days_ago=15),  # older than the 14 days a session lasts
+        quart_auth_token(app, session_id(app, "Ann"), secret="another-secret-key"),  # signed by someone else
+        quart_auth_token(app, session_id(app, "Ann"), days_ago=15),  # older than the 14 days a session lasts
+        quart_auth_token(app, "Ann"),  # a name without the mark of the current token
+        quart_auth_token(app, "Ann|0123456789abcdef"),  # with the mark of another token
         "",
     ):
         assert scorer_from_cookies(app, f"livescores_scorer={refused}") is None, refused
@@ -260,12 +266,33 @@ async def test_the_socket_takes_the_scorer_from_the_signed_cookie_alone(app: Qua
 
 async def test_an_expired_session_cookie_is_a_viewer_on_the_socket(app: Quart, client: Client, live: Services) -> None:
     before = await versions(live)
-    expired = quart_auth_token(app, "Sam", days_ago=15)
+    expired = quart_auth_token(app, session_id(app, "Sam"), days_ago=15)
     async with client.websocket("/ws", headers={"Origin": ORIGIN, "Cookie": f"livescores_scorer={expired}"}) as ws:
         assert "hx-ws:send" not in str(await ws.receive())
         await goal(ws, live.hub.matches[0].id)  # type: ignore[arg-type]
         assert "Only signed-in scorers" in str(feedback(str(await ws.receive())))
-    fresh = quart_auth_token(app, "Sam", days_ago=1)
+    fresh = quart_auth_token(app, session_id(app, "Sam"), days_ago=1)
     async with client.websocket("/ws", headers={"Origin": ORIGIN, "Cookie": f"livescores_scorer={fresh}"}) as ws:
         assert "hx-ws:send" in str(await ws.receive())
     assert await versions(live) == before
+
+
+async def test_changing_the_scorer_token_signs_every_scorer_out(config: Config) -> None:
+    before = create_app(config)
+    async with before.test_app():
+        client = before.test_client()
+        await sign_in(client, name="Kim")
+        cookie = next(c.value for c in client.cookie_jar if c.name == "livescores_scorer")  # type: ignore[attr-defined]
+        assert scorer_from_cookies(before, f"livescores_scorer={cookie}") == "Kim"
+    # The token leaked and was changed; the secret key, which signs the cookies, was not.
+    after = create_app(replace(config, scorer_token="a-new-token"))
+    async with after.test_app():
+        assert scorer_from_cookies(after, f"livescores_scorer={cookie}") is None
+        client = after.test_client()
+        page = await client.get("/", headers={"Cookie": f"livescores_scorer={cookie}"})
+        assert "hx-ws:send" not in await page.get_data(as_text=True)
+        headers = {"Origin": ORIGIN, "Cookie": f"livescores_scorer={cookie}"}
+        async with client.websocket("/ws", headers=headers) as ws:
+            assert "hx-ws:send" not in str(await ws.receive())
+        await sign_in(client, name="Kim", token="a-new-token")
+        assert "Scoring as <strong>Kim</strong>" in await (await client.get("/")).get_data(as_text=True)
