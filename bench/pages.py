@@ -18,12 +18,14 @@ import asyncio
 import itertools
 import json
 import math
+import socket
 import sys
 import time
 from collections import Counter
 from typing import Any
 
 from .servers import Server, pinned
+from .wsclient import IP_BIND_ADDRESS_NO_PORT
 
 PROBE_TIMEOUT = 10.0
 PAGE_END = b"</html>"
@@ -86,15 +88,28 @@ class Prober:
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
 
+    async def _connect(self) -> socket.socket:
+        # The port is left to connect() as for the viewers (wsclient.py): a bind to port 0
+        # searches the ports the viewers' sockets hold, and that search is inside the timing.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            if self.args.source:
+                sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+                sock.bind((self.args.source, 0))
+            await asyncio.get_running_loop().sock_connect(sock, (self.args.host, self.args.port))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
     async def _probe(self, scheduled: float) -> None:
         started = time.monotonic()
         size = 0
         error: str | None = None
         try:
             async with asyncio.timeout(PROBE_TIMEOUT):
-                reader, writer = await asyncio.open_connection(
-                    self.args.host, self.args.port, local_addr=(self.args.source, 0) if self.args.source else None
-                )
+                reader, writer = await asyncio.open_connection(sock=await self._connect())
                 try:
                     writer.write(self.request)
                     head = await reader.readuntil(b"\r\n\r\n")

@@ -16,7 +16,7 @@ from typing import Any
 
 from .clients import Scorer, ViewerProcesses, open_scorers
 from .pages import PageProber, summarise
-from .servers import Server, scorer_cookie
+from .servers import CLOCK_TICKS, Server, scorer_cookie
 
 SETTLE_SECONDS = 3.0
 
@@ -75,7 +75,12 @@ async def connect_viewers(server: Server, options: Options) -> tuple[ViewerProce
     viewers = await ViewerProcesses.start(
         server, options.viewers, options.processes, options.concurrency, options.client_cpus, options.client_loop
     )
-    answers = await viewers.ask("connect")
+    sampler = asyncio.create_task(_sample_connects(server, viewers))
+    try:
+        answers = await viewers.ask("connect")
+    finally:
+        sampler.cancel()
+    samples = await asyncio.gather(sampler, return_exceptions=True)
     started = min(a["started"] for a in answers)
     done = max(a["done"] for a in answers)
     connected = sum(a["connected"] for a in answers)
@@ -90,6 +95,66 @@ async def connect_viewers(server: Server, options: Options) -> tuple[ViewerProce
         "deflate_negotiated": sum(a["deflate"] for a in answers),
         "connect_seconds": round(done - started, 3),
         "connects_per_second": round(connected / (done - started)) if done > started else None,
+        "connect_retries": sum(a["retries"] for a in answers),
+        "connect_times": [a["slow"] for a in answers],
+        "connect_cpu": _connect_cpu(samples[0], started, done) if isinstance(samples[0], list) else None,
+    }
+
+
+def _cpu_of(pid: int, kernel_only: bool = False) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return ((0 if kernel_only else int(fields[11])) + int(fields[12])) / CLOCK_TICKS
+
+
+async def _sample_connects(server: Server, viewers: ViewerProcesses) -> list[tuple[float, float, float, float, str]]:
+    """Every 100 ms while the viewers connect: the server's and the viewer processes' CPU
+    seconds, and whatever the server logged meanwhile. The viewer processes cannot be asked
+    (they answer one command at a time), so their CPU is read from /proc."""
+    samples: list[tuple[float, float, float, float, str]] = []
+    log = server.log_path.open("rb")
+    log.seek(0, 2)
+    try:
+        while True:
+            client = sum(_cpu_of(p.pid) for p in viewers.processes)
+            kernel = sum(_cpu_of(p.pid, kernel_only=True) for p in viewers.processes)
+            text = log.read().decode(errors="replace")
+            samples.append((time.monotonic(), server.cpu_seconds(), client, kernel, text))
+            await asyncio.sleep(0.1)
+    except asyncio.CancelledError:
+        return samples
+    finally:
+        log.close()
+
+
+def _connect_cpu(samples: list[tuple[float, float, float, float, str]], started: float, done: float) -> dict[str, Any]:
+    """CPU busy of each side over the connect phase, per 500 ms, and when the server logged a
+    full collection."""
+    inside = [s for s in samples if started - 0.1 <= s[0] <= done + 0.1]
+    if len(inside) < 2:
+        return {}
+    wall = inside[-1][0] - inside[0][0]
+    step = 5
+    series = [
+        (
+            round(b[0] - started, 1),
+            round((b[1] - a[1]) / (b[0] - a[0]), 2),
+            round((b[2] - a[2]) / (b[0] - a[0]), 2),
+            round((b[3] - a[3]) / (b[0] - a[0]), 2),
+        )
+        for a, b in zip(inside[::step], inside[step::step], strict=False)
+    ]
+    collections = [
+        round(at - started, 2)
+        for at, _, _, _, text in samples
+        for line in text.splitlines()
+        if "gc: full collection" in line
+    ]
+    return {
+        "server_busy": round((inside[-1][1] - inside[0][1]) / wall, 2),
+        "client_busy": round((inside[-1][2] - inside[0][2]) / wall, 2),
+        "client_kernel_busy": round((inside[-1][3] - inside[0][3]) / wall, 2),
+        "per_500ms": series,
+        "full_collections_at": collections,
     }
 
 

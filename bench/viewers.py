@@ -20,6 +20,7 @@ from typing import Any
 from .wsclient import Viewer, open_viewer
 
 CONNECT_ATTEMPTS = 3
+SLOW_CONNECT = 0.5
 
 
 def raise_file_limit() -> int:
@@ -27,6 +28,44 @@ def raise_file_limit() -> int:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
+
+
+def connect_times(viewers: list[Viewer], started: float) -> dict[str, Any]:
+    """How long each viewer's connect took, split at the TCP connect and the 101: a few stalls
+    of a second or more (a lost SYN is retried after 1 s) look nothing like a uniformly slow rate."""
+    phases = sorted(
+        (v.snapshot_at - v.began_at, v.tcp_at - v.began_at, v.upgraded_at - v.tcp_at, v.began_at - started)
+        for v in viewers
+        if v.began_at
+    )
+    if not phases:
+        return {}
+    totals = [p[0] for p in phases]
+    slow = [p for p in phases if p[0] > SLOW_CONNECT]
+
+    def at(fraction: float) -> float:
+        return round(totals[min(len(totals) - 1, int(fraction * len(totals)))] * 1000, 1)
+
+    return {
+        "p50_ms": at(0.5),
+        "p99_ms": at(0.99),
+        "max_ms": round(totals[-1] * 1000, 1),
+        "over_500ms": len(slow),
+        "over_1s": sum(1 for p in phases if p[0] > 1.0),
+        # The slowest few: total, TCP connect, connect to 101, when it began (ms after the first).
+        "slowest": [[round(x * 1000) for x in p] for p in phases[-5:]],
+        "slow_tcp": sum(1 for p in slow if p[1] > SLOW_CONNECT),
+        "slow_upgrade": sum(1 for p in slow if p[2] > SLOW_CONNECT),
+        # Snapshots completed per 100 ms after the first connect: a stall shows as a run of zeros.
+        "per_100ms": per_slot([v.snapshot_at - started for v in viewers if v.snapshot_at], 0.1),
+    }
+
+
+def per_slot(times: list[float], slot: float) -> list[int]:
+    counts = [0] * (int(max(times, default=0) / slot) + 1)
+    for t in times:
+        counts[int(t / slot)] += 1
+    return counts
 
 
 class Worker:
@@ -38,6 +77,7 @@ class Worker:
     async def connect(self) -> dict[str, Any]:
         gate = asyncio.Semaphore(self.args.concurrency)
         started = time.monotonic()
+        retries = 0
 
         async def one() -> None:
             async with gate:
@@ -47,6 +87,8 @@ class Worker:
                             open_viewer(self.args.host, self.args.port, self.args.origin, self.args.source), 10
                         )
                     except (OSError, TimeoutError) as error:
+                        nonlocal retries
+                        retries += 1
                         if attempt == CONNECT_ATTEMPTS - 1:
                             self.errors[type(error).__name__ + ": " + str(error)[:80]] += 1
                         continue
@@ -64,6 +106,8 @@ class Worker:
             "started": started,
             "done": done,
             "deflate": sum(v.deflate for v in self.viewers),
+            "retries": retries,
+            "slow": connect_times(self.viewers, started),
         }
 
     def report(self) -> dict[str, Any]:
