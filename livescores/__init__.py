@@ -15,6 +15,7 @@ from .bus import open_bus
 from .config import Config
 from .hub import Hub
 from .lifecycle import Drain, hypercorn_worker_count
+from .limits import socket_budget
 from .proxy import behind_proxy
 from .render import Renderer
 from .scoreboard import Scoreboard
@@ -47,7 +48,7 @@ def create_app(config: Config | None = None) -> Quart:
         _configure_logging()
         store = Store(config.database_url)
         bus = open_bus(config.bus_url, config.bus_channel, config.bus_verify_tls)
-        hub = Hub(Renderer(app.jinja_env), config.max_sockets)
+        hub = Hub(Renderer(app.jinja_env), socket_budget(config.max_sockets))
         scoreboard = Scoreboard(config, store, bus, hub)
         await scoreboard.start()
         app.secret_key = config.secret_key or await store.setting("secret_key", lambda: secrets.token_hex(32))

@@ -70,12 +70,16 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_server(tmp_path: Path, *args: str, port: int | None = None, **env: str) -> Server:
+def start_server(
+    tmp_path: Path, *args: str, port: int | None = None, file_limit: int | None = None, **env: str
+) -> Server:
     """In a process group of its own, so that the server and its workers can be signalled whole."""
     port = port or free_port()
     log_path = tmp_path / f"server-{port}-{time.monotonic_ns()}.log"
     config = str(ROOT / "hypercorn.toml")
     command = [HYPERCORN, "--config", config, "--bind", f"127.0.0.1:{port}", *args, "livescores:app"]
+    if file_limit is not None:
+        command = ["prlimit", f"--nofile={file_limit}:{file_limit}", "--", *command]
     process = subprocess.Popen(
         command,
         cwd=ROOT,

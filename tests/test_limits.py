@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import time
+import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from markupsafe import escape
 from quart.typing import TestClientProtocol as Client
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from livescores import create_app
 from livescores.config import Config
@@ -17,6 +23,7 @@ from livescores.matches import Event, Match
 from livescores.services import EXTENSION_KEY, Services
 
 from .pages import feedback, rows
+from .servers import start_server
 from .support import close_code, goal, receive_until, sign_in, socket
 
 
@@ -197,3 +204,30 @@ async def test_a_stale_click_brings_the_sender_the_stored_row(config: Config) ->
             assert rows(seen)[match.id].version == match.version + 1
             await goal(ws, match.id, version=match.version + 1)  # the click from the fresh row counts
             await receive_until(ws, lambda m: "ok" in str(feedback(m)))
+
+
+@pytest.mark.slow
+async def test_a_low_file_limit_caps_the_sockets_and_pages_still_load(tmp_path: Path) -> None:
+    # 160 descriptors: 96 sockets, and the rest kept for the database and page requests. Past
+    # the limit itself, the server could not accept a page's connection for a whole second.
+    server = await asyncio.to_thread(start_server, tmp_path, file_limit=160)
+    opened: list[ClientConnection] = []
+    try:
+        assert "limits: 96 sockets at most (file limit 160" in server.log()
+        refused = 0
+        for _ in range(110):
+            ws = await connect(server.ws_url, open_timeout=10)
+            opened.append(ws)
+            try:
+                await asyncio.wait_for(ws.recv(), 5)
+            except ConnectionClosed as closed:
+                assert closed.rcvd is not None and closed.rcvd.code == 1013
+                refused += 1
+        assert refused == 110 - 96
+        for _ in range(20):
+            started = time.monotonic()
+            page = await asyncio.to_thread(urllib.request.urlopen, server.url + "/", timeout=5)
+            assert page.status == 200 and time.monotonic() - started < 0.9
+    finally:
+        await asyncio.gather(*(ws.close() for ws in opened))
+        await asyncio.to_thread(server.stop)
