@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import redis.asyncio as redis
 from quart import Quart
 from sqlalchemy import text
 
 from livescores import create_app
 from livescores.config import Config
-from livescores.matches import Event
+from livescores.matches import Event, Match, Side
 from livescores.messages import Command
 from livescores.services import EXTENSION_KEY, Services
 
@@ -28,6 +29,20 @@ from .servers import redis_server
 def services_of(app: Quart) -> Services:
     found: Services = app.extensions[EXTENSION_KEY]
     return found
+
+
+@pytest.fixture
+async def unwatched(config: Config) -> AsyncIterator[Quart]:
+    """A worker whose store watcher is off: what another process writes reaches it only through
+    the bus, or a resync, as on a worker whose bus was down."""
+    app = create_app(replace(config, store_poll_seconds=0))
+    async with app.test_app():
+        yield app
+
+
+async def record_elsewhere(live: Services, match: Match, side: Side, player: str | None = None) -> None:
+    """A goal written by another worker or process, straight to the store."""
+    await live.store.record(match.id, Event("goal", datetime.now(UTC), side, player, recorded_by="elsewhere"), None)
 
 
 async def eventually(condition: Callable[[], bool], within: float = 10) -> None:
@@ -67,52 +82,46 @@ async def test_a_change_the_bus_refused_is_published_once_it_answers(tmp_path: P
             await admin.aclose()
 
 
-async def test_a_resync_is_retried_until_the_database_answers(config: Config) -> None:
-    app = create_app(replace(config, store_poll_seconds=0))
-    async with app.test_app():
-        live = services_of(app)
-        match = live.hub.matches[0]
-        # Written by another worker while this one's bus was down.
-        await live.store.record(match.id, Event("goal", datetime.now(UTC), "away", recorded_by="elsewhere"), None)
-        async with live.store.engine.begin() as conn:  # the database stops answering for the board
-            await conn.execute(text("ALTER TABLE matches RENAME TO matches_away"))
-        resync = asyncio.create_task(live.scoreboard._reload_board())
-        try:
-            await asyncio.sleep(1.0)
-            assert not resync.done(), "a failed resync must be tried again, not dropped"
-            assert live.hub.rows[match.id].match.version == match.version
-            async with live.store.engine.begin() as conn:
-                await conn.execute(text("ALTER TABLE matches_away RENAME TO matches"))
-            await asyncio.wait_for(resync, 10)
-        finally:
-            resync.cancel()
-        assert live.hub.rows[match.id].match.version == match.version + 1
+async def test_a_resync_is_retried_until_the_database_answers(unwatched: Quart) -> None:
+    live = services_of(unwatched)
+    match = live.hub.matches[0]
+    await record_elsewhere(live, match, "away")
+    async with live.store.engine.begin() as conn:  # the database stops answering for the board
+        await conn.execute(text("ALTER TABLE matches RENAME TO matches_away"))
+    resync = asyncio.create_task(live.scoreboard._reload_board())
+    try:
+        await asyncio.sleep(1.0)
+        assert not resync.done(), "a failed resync must be tried again, not dropped"
+        assert live.hub.rows[match.id].match.version == match.version
+        async with live.store.engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE matches_away RENAME TO matches"))
+        await asyncio.wait_for(resync, 10)
+    finally:
+        resync.cancel()
+    assert live.hub.rows[match.id].match.version == match.version + 1
 
 
-async def test_a_goal_found_in_the_store_is_pushed_as_a_live_goal(config: Config) -> None:
+async def test_a_goal_found_in_the_store_is_pushed_as_a_live_goal(unwatched: Quart) -> None:
     # With the in-process bus, goals written by another process (the simulator, the CLI) reach
     # the pages through a reload from the store: they flash and are announced all the same.
-    app = create_app(replace(config, store_poll_seconds=0))
-    async with app.test_app():
-        live = services_of(app)
-        match = live.hub.matches[0]
-        await live.store.record(match.id, Event("goal", datetime.now(UTC), "away", player="Kane"), None)
-        await live.hub.load(await live.store.all_matches())
-        push = live.hub.rows[match.id].pushes["viewer"]
-        assert 'class="score away changed"' in push
-        assert f"Goal: {match.home} {match.home_score}, {match.away} {match.away_score + 1}" in push
-        assert "scored by Kane" in push
-        assert "changed" not in live.hub.rows[match.id].rows["viewer"]  # the snapshot stays calm
+    live = services_of(unwatched)
+    match = live.hub.matches[0]
+    await record_elsewhere(live, match, "away", player="Kane")
+    await live.hub.load(await live.store.all_matches())
+    push = live.hub.rows[match.id].pushes["viewer"]
+    assert 'class="score away changed"' in push
+    assert f"Goal: {match.home} {match.home_score}, {match.away} {match.away_score + 1}" in push
+    assert "scored by Kane" in push
+    assert "changed" not in live.hub.rows[match.id].rows["viewer"]  # the snapshot stays calm
 
 
-async def test_a_match_from_the_api_agrees_with_its_log_on_a_worker_that_missed_a_change(config: Config) -> None:
-    app = create_app(replace(config, store_poll_seconds=0))
-    async with app.test_app():
-        live = services_of(app)
-        match = live.hub.matches[0]
-        await live.store.record(match.id, Event("goal", datetime.now(UTC), "home", recorded_by="elsewhere"), None)
-        body = await (await app.test_client().get(f"/api/matches/{match.id}")).get_json()
-        assert body["match"]["version"] == len(body["log"]) == match.version + 1
-        assert body["match"]["home_score"] == match.home_score + 1
-        assert (await app.test_client().get("/api/matches/no-such-match")).status_code == 404
-        assert (await app.test_client().get("/api/matches/../../etc")).status_code == 404
+async def test_a_match_from_the_api_agrees_with_its_log_on_a_worker_that_missed_a_change(unwatched: Quart) -> None:
+    live = services_of(unwatched)
+    match = live.hub.matches[0]
+    await record_elsewhere(live, match, "home")
+    client = unwatched.test_client()
+    body = await (await client.get(f"/api/matches/{match.id}")).get_json()
+    assert body["match"]["version"] == len(body["log"]) == match.version + 1
+    assert body["match"]["home_score"] == match.home_score + 1
+    assert (await client.get("/api/matches/no-such-match")).status_code == 404
+    assert (await client.get("/api/matches/../../etc")).status_code == 404
