@@ -74,20 +74,25 @@ def sign_in(page: Page, base_url: str, token: str, name: str = "Alex") -> None:
 
 
 def until_first_frame(page: Page, action: Callable[[], object], timeout: float = 10) -> None:
-    """Do `action`, then wait for the first frame on the socket it opens. The frame may come
-    with the handshake itself, so it is listened for from the moment the socket exists."""
-    frames: list[object] = []
+    """Do `action`, then wait until a socket it opened has delivered its first frame and is
+    still open. Every socket that opens meanwhile is listened to from the moment it exists (the
+    frame may come with the handshake): the socket of a page being left can open during the
+    action too, and close with nothing received."""
+    frames: dict[WebSocket, int] = {}
 
-    def listen(ws: WebSocket) -> bool:
-        ws.on("framereceived", lambda payload: frames.append(payload))
-        return True
+    def listen(ws: WebSocket) -> None:
+        frames[ws] = 0
+        ws.on("framereceived", lambda _payload: frames.__setitem__(ws, frames[ws] + 1))
 
-    with page.expect_websocket(listen):
+    page.on("websocket", listen)
+    try:
         action()
-    deadline = time.monotonic() + timeout
-    while not frames:
-        assert time.monotonic() < deadline, "the socket delivered no snapshot"
-        page.wait_for_timeout(20)
+        deadline = time.monotonic() + timeout
+        while not any(count and not ws.is_closed() for ws, count in frames.items()):
+            assert time.monotonic() < deadline, "the socket delivered no snapshot"
+            page.wait_for_timeout(20)
+    finally:
+        page.remove_listener("websocket", listen)
 
 
 def set_hidden(page: Page, hidden: bool) -> None:

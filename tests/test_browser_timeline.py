@@ -9,7 +9,7 @@ from .browser import browser, open_live, server, sign_in, watch_console
 from .servers import Server
 from .support import SCORER_TOKEN
 
-# A page's first socket now and then fails to show up within the wait on a loaded machine;
+# On a loaded machine a wait of 2 s can run out now and then;
 # a browser test is tried again (twice at most) before it counts as failed.
 pytestmark = [pytest.mark.slow, pytest.mark.flaky(reruns=2, reruns_delay=1)]
 
