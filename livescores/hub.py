@@ -176,8 +176,8 @@ class Hub:
         if row is None:
             return
         connection.push(f"row:{match_id}", partial(row_id(match_id), row.rows[connection.role]))
-        if self.watching and connection.role != "feed":
-            connection.push(VIEWERS_KEY, viewers_fragment(self.watching))
+        if watching := self._watching_for(connection.role):
+            connection.push(VIEWERS_KEY, watching)
         timeline = await self.timeline(row.match)
         if self.rows[match_id].match.version == timeline.match.version:  # else a newer one was pushed meanwhile
             connection.push(f"timeline:{match_id}", timeline.pushes[connection.role])
@@ -234,9 +234,12 @@ class Hub:
         """The whole board, and for a page the number watching: a page back from a hidden tab
         would otherwise show the count it had when it was hidden until the number changes."""
         if role not in self._snapshots:
-            watching = viewers_fragment(self.watching) if self.watching and role != "feed" else ""
-            self._snapshots[role] = board_snapshot(self.rows.values(), role) + watching
+            self._snapshots[role] = board_snapshot(self.rows.values(), role) + self._watching_for(role)
         return self._snapshots[role]
+
+    def _watching_for(self, role: Role) -> str:
+        """The number watching, for a page's (re)connect; feeds are told nothing of it."""
+        return viewers_fragment(self.watching) if self.watching and role != "feed" else ""
 
     async def timeline(self, match: Match) -> RenderedTimeline:
         """The match's timeline at this version, rendered on first demand."""

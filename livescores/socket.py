@@ -286,8 +286,8 @@ class LiveSocketEndpoint:
         except Exception:
             log.exception("socket: %s failed", role)
             close_code = INTERNAL_ERROR
-            # Sent before the close: the page reconnects, and the sender learns to check.
-            connection.push("feedback", feedback(FAILED))
+            if role == "scorer":  # before the close: the page reconnects, the scorer checks
+                connection.push("feedback", feedback(FAILED))
         finally:
             hub.detach(connection)
             if writer is not None:

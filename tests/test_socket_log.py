@@ -18,7 +18,8 @@ from livescores import SOCKETS_KEY
 from livescores.services import Services
 from livescores.socket import LiveSocketEndpoint
 
-from .support import close_code, goal, socket
+from .pages import feedback
+from .support import close_code, goal, receive_until, socket
 
 REFUSE_EVENTS_SQLITE = ["CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"]
 REFUSE_EVENTS_POSTGRESQL = [
@@ -90,6 +91,8 @@ async def test_a_failure_while_handling_a_message_closes_with_1011_and_is_logged
             for statement in REFUSE_EVENTS_SQLITE if live.store.is_sqlite else REFUSE_EVENTS_POSTGRESQL:
                 await conn.execute(text(statement))
         await goal(scorer, live.hub.matches[0].id)
+        told = await receive_until(scorer, lambda m: feedback(m) is not None)
+        assert str(feedback(told)).startswith("error: Something went wrong on the server")
         assert await close_code(scorer) == 1011
     failed = [record for record in caplog.records if record.getMessage() == "socket: scorer failed"]
     assert failed and failed[0].exc_info is not None
