@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATA_DIR = Path("instance")
 
@@ -41,6 +42,7 @@ class Config:
     store_poll_seconds: float = 2.0
     create_demo_matches: bool = True
     worker_count: int = 1
+    timezone: str = "UTC"  # the home time zone: which day a match belongs to
 
     @property
     def is_sqlite(self) -> bool:
@@ -68,7 +70,16 @@ class Config:
             store_poll_seconds=float(env.get("LIVESCORES_STORE_POLL", "2")),
             create_demo_matches=env.get("LIVESCORES_DEMO", "1") not in {"0", "false", "no"},
             worker_count=int(env.get("WEB_CONCURRENCY", "1") or 1),
+            timezone=_zone_name(env.get("LIVESCORES_TIMEZONE") or "UTC"),
         )
+
+
+def _zone_name(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"LIVESCORES_TIMEZONE={name!r} is not an IANA time zone such as Europe/London.") from None
+    return name
 
 
 def _split(value: str) -> tuple[str, ...]:

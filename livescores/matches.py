@@ -95,13 +95,39 @@ class Match:
     home: str
     away: str
     kickoff: datetime | None = None
-    competition: str | None = None
+    competition: str | None = None  # the competition's name, as rows show it
     version: int = 0
     status: Status = "scheduled"
     period_started_at: datetime | None = None
     home_score: int = 0
     away_score: int = 0
     incidents: tuple[Incident, ...] = field(default=())
+    # Where the match sits in the calendar (see calendar.py): these never change with events.
+    competition_slug: str | None = None
+    round: str | None = None  # "Matchday 12", "Group C", "Round of 16", "Final"
+    group: str | None = None  # "Group C", for a group stage's table
+    leg: int | None = None  # 1 or 2 in a two-legged tie
+    venue: str | None = None
+    home_slug: str | None = None
+    away_slug: str | None = None
+
+    @property
+    def fixture(self) -> Match:
+        """The match as it was before any event: its place in the calendar, no state."""
+        return Match(
+            self.id,
+            self.home,
+            self.away,
+            self.kickoff,
+            self.competition,
+            competition_slug=self.competition_slug,
+            round=self.round,
+            group=self.group,
+            leg=self.leg,
+            venue=self.venue,
+            home_slug=self.home_slug,
+            away_slug=self.away_slug,
+        )
 
     def score(self, side: Side) -> int:
         return self.home_score if side == "home" else self.away_score
@@ -297,7 +323,7 @@ def replay(fixture: Match, events: Iterable[Event]) -> Match:
             standing.pop()
         else:
             standing.append(event)
-    match = Match(fixture.id, fixture.home, fixture.away, fixture.kickoff, fixture.competition)
+    match = fixture.fixture
     for event in standing:
         match = apply(match, event)
     return replace(match, version=count)
