@@ -25,6 +25,8 @@ STATUS_CHANGES: dict[EventKind, tuple[Status, Status]] = {
     "full_time": ("second_half", "full_time"),
 }
 IN_PLAY: frozenset[Status] = frozenset({"first_half", "second_half"})
+# Kicked off and not yet over: a match in this state stays on today's board past midnight.
+UNDERWAY: frozenset[Status] = frozenset({"first_half", "half_time", "second_half"})
 HALF_MINUTES = 45
 MAX_ADDED_MINUTES = 30
 MAX_NAME_LENGTH = 40
@@ -138,6 +140,10 @@ class Match:
     @property
     def in_play(self) -> bool:
         return self.status in IN_PLAY
+
+    @property
+    def underway(self) -> bool:
+        return self.status in UNDERWAY
 
     def goals(self, side: Side) -> tuple[Incident, ...]:
         return tuple(i for i in self.incidents if i.kind == "goal" and i.side == side)
