@@ -9,9 +9,10 @@ from pathlib import Path
 
 from quart import Quart, Response, request
 
-from . import feeds, views
+from . import api, boards, feeds, views
 from .auth import init_auth
 from .bus import open_bus
+from .calendar import home_zone
 from .config import Config
 from .hub import Hub
 from .lifecycle import Drain, hypercorn_worker_count
@@ -22,6 +23,7 @@ from .scoreboard import Scoreboard
 from .services import EXTENSION_KEY, Services
 from .socket import LiveSocketEndpoint
 from .store import Store
+from .window import clock_for
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("livescores")
@@ -35,7 +37,9 @@ def create_app(config: Config | None = None) -> Quart:
     app = Quart(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config["LIVESCORES"] = config
     init_auth(app)
+    app.register_blueprint(boards.blueprint)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(api.blueprint)
     app.register_blueprint(feeds.blueprint)
     sockets = LiveSocketEndpoint(app, app.asgi_app)
     app.extensions[SOCKETS_KEY] = sockets
@@ -48,7 +52,7 @@ def create_app(config: Config | None = None) -> Quart:
         _configure_logging()
         store = Store(config.database_url)
         bus = open_bus(config.bus_url, config.bus_channel, config.bus_verify_tls)
-        hub = Hub(Renderer(app.jinja_env), socket_budget(config.max_sockets))
+        hub = Hub(Renderer(app.jinja_env), socket_budget(config.max_sockets), clock_for(home_zone(config.timezone)))
         scoreboard = Scoreboard(config, store, bus, hub)
         await scoreboard.start()
         app.secret_key = config.secret_key or await store.setting("secret_key", lambda: secrets.token_hex(32))

@@ -12,12 +12,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from .bus import open_bus
+from .calendar import home_zone
 from .config import Config
 from .fixtures import FixtureFileError, read_fixture_file
 from .hub import Hub
 from .render import Renderer
 from .scoreboard import Scoreboard
 from .store import Store
+from .window import clock_for
 
 
 async def upgrade_database(config: Config) -> None:
@@ -35,7 +37,8 @@ async def open_scoreboard(config: Config) -> AsyncIterator[Scoreboard]:
 
     store = Store(config.database_url)
     bus = open_bus(config.bus_url)
-    scoreboard = Scoreboard(config, store, bus, Hub(Renderer(create_app(config).jinja_env), max_connections=0))
+    hub = Hub(Renderer(create_app(config).jinja_env), max_connections=0, clock=clock_for(home_zone(config.timezone)))
+    scoreboard = Scoreboard(config, store, bus, hub)
     try:
         await scoreboard.start()
         yield scoreboard

@@ -19,6 +19,7 @@ from quart import Blueprint, Response, abort, request
 from .hub import Connection
 from .messages import MATCH_ID
 from .openapi import OPENAPI
+from .pages import NoSuchPage, Page, page_from_args
 from .render import Role, match_json, sse_event
 from .services import services
 
@@ -32,12 +33,6 @@ STREAM_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-stor
 @blueprint.get("/api/openapi.json")
 async def api_schema() -> dict[str, Any]:
     return OPENAPI
-
-
-@blueprint.get("/api/matches")
-async def api_matches() -> dict[str, Any]:
-    now = datetime.now(UTC)
-    return {"matches": [match_json(match, now) for match in services().hub.matches]}
 
 
 @blueprint.get("/api/matches/<match_id>")
@@ -69,30 +64,39 @@ async def api_match(match_id: str) -> dict[str, Any]:
 
 @blueprint.get("/api/stream")
 async def api_stream() -> Response:
-    """Every change as a JSON `match` event, after a `snapshot` event with the whole board."""
-    return await _stream("feed", None)
+    """Every change to a page's matches as a JSON `match` event, after a `snapshot` event with
+    them all; the page is named as for `/ws` (today's matches by default)."""
+    return await _stream("feed", await _page_asked())
 
 
 @blueprint.get("/sse")
 async def page_stream() -> Response:
     """The page's fragments as unnamed events, which htmx's hx-sse extension swaps like /ws's."""
-    match_id = request.args.get("match") or None
-    if match_id is not None and (not MATCH_ID.match(match_id) or match_id not in services().hub.rows):
+    return await _stream("viewer", await _page_asked(), html=True)
+
+
+async def _page_asked() -> Page:
+    """The page a stream shows, read into the hub; 404 when it names nothing."""
+    try:
+        page = page_from_args(request.args)
+    except NoSuchPage:
         abort(404)
-    return await _stream("viewer", match_id, html=True)
+    if not await services().scoreboard.window.open_page(page):
+        abort(404)
+    return page
 
 
-async def _stream(role: Role, match_id: str | None, html: bool = False) -> Response:
+async def _stream(role: Role, page: Page, html: bool = False) -> Response:
     app_services = services()
     hub = app_services.hub
     if hub.closing.is_set() or hub.is_full():
         abort(503)
     # One message waits at most; while it does, the outbox coalesces newer pushes behind it.
     pending: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
-    connection = Connection(role, pending.put, app_services.config.outbox_timeout_seconds, match_id)
+    connection = Connection(role, pending.put, app_services.config.outbox_timeout_seconds, page)
 
     async def events() -> AsyncIterator[bytes]:
-        await hub.attach(connection)
+        hub.attach(connection)
         opened = time.monotonic()
         try:
             yield b"retry: 2000\n\n"

@@ -27,12 +27,14 @@ def new_match_id() -> str:
     return secrets.token_hex(6)
 
 
-def demo_draw(rng: random.Random | None = None) -> list[Match]:
-    """The 2013/14 Premier League drawn at random into ten matches, every team playing once."""
+def demo_draw(rng: random.Random | None = None, now: datetime | None = None) -> list[Match]:
+    """The 2013/14 Premier League drawn at random into ten matches, every team playing once,
+    kicking off now."""
     teams = list(DEMO_TEAMS)
     (rng or random.SystemRandom()).shuffle(teams)
+    kickoff = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     return [
-        Match(id=new_match_id(), home=home, away=away, competition="Premier League")
+        Match(id=new_match_id(), home=home, away=away, kickoff=kickoff, competition="Premier League")
         for home, away in zip(teams[0::2], teams[1::2], strict=True)
     ]
 

@@ -1,13 +1,11 @@
-"""This process's live sockets and the board they show.
+"""This process's live sockets and the matches their pages show.
 
-The hub keeps every match rendered once per role and hands each socket the fragment for
-its role. Each socket has an outbox keyed by what a fragment replaces (a row, the board,
-a timeline, the feedback line): every push carries full state, so a newer fragment simply
-replaces an unsent older one, and a slow socket costs at most one fragment per match.
-
-A socket shows either the whole board or one match (its detail page, `/ws?match=<id>`):
-the latter gets that match's row and timeline only. A timeline is rendered only while some
-socket shows it, once per version, whoever is watching.
+The hub keeps a window of matches (see window.py), each rendered once per role, and the
+pages its sockets show (`pages.Page`: a day, today's board, a competition's round, a team, a
+match). A change to a match goes to the sockets whose page shows it: as the new row when the
+page's list of matches stays the same, as a snapshot of that page's board when a match joins,
+leaves or moves within it. Each socket has an outbox keyed by what a fragment replaces, so a
+newer fragment replaces an unsent older one.
 """
 
 from __future__ import annotations
@@ -15,16 +13,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from .connection import BOARD_KEY, TRY_AGAIN_LATER, Connection
 from .matches import Match, Side, clock_label
-from .render import RenderedRow, RenderedTimeline, Renderer, Role, board_snapshot, partial, row_id, viewers_fragment
-from .transport import DirectWriter, text_frame
+from .pages import TODAY, Clock, Page, by_competition, by_day, match_order
+from .render import PAGE_ROLES, RenderedRow, RenderedTimeline, Renderer, Role, partial, row_id, viewers_fragment
+from .transport import text_frame
+
+__all__ = ["BOARD_KEY", "SERVICE_RESTART", "TRY_AGAIN_LATER", "Connection", "Hub", "scored_side"]
 
 log = logging.getLogger(__name__)
 
-BOARD_KEY = "board"
 VIEWERS_KEY = "viewers"
 # A pass over thousands of sockets hands the event loop back at least this often, so that a
 # page request or a handshake arriving meanwhile waits a few milliseconds, not the whole pass:
@@ -32,91 +35,9 @@ VIEWERS_KEY = "viewers"
 PASS_SLICE_SECONDS = 0.001
 SLICE_CHECK_EVERY = 32  # sockets between two looks at the clock
 PASS_INTERVAL = 0.05  # seconds: the shortest time between the starts of two passes
-
-
 SERVICE_RESTART = 1012  # htmx reconnects after it: the close of a worker that is stopping
-TRY_AGAIN_LATER = 1013  # htmx reconnects after it: the close of a socket that stopped reading
-
-
-class Connection:
-    """One socket's (or stream's) way out.
-
-    A push is written straight to the socket's transport when nothing is waiting before it
-    and the socket keeps up (see transport.py); otherwise it goes to the outbox, keyed by
-    what it replaces, and a flush task sends the outbox through `send` until it is empty.
-    A socket that takes longer than `send_timeout` to accept a message is stopped with 1013.
-    """
-
-    def __init__(
-        self,
-        role: Role,
-        send: Callable[[str], Awaitable[None]],
-        send_timeout: float,
-        match_id: str | None = None,
-        writer: DirectWriter | None = None,
-    ) -> None:
-        self.role: Role = role
-        self.match_id = match_id  # None: the whole board
-        self._send = send
-        self._send_timeout = send_timeout
-        self._writer = writer
-        self._outbox: dict[str, str] = {}
-        self._flusher: asyncio.Task[None] | None = None
-        # Resolved with a close code when the connection must end from this side.
-        self.stopped: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-
-    def push(self, key: str, html: str, frame: bytes | None = None) -> None:
-        self.push_many(((key, html),), frame)
-
-    def push_many(self, items: Sequence[tuple[str, str]], frame: bytes | None = None) -> None:
-        """Send several fragments as one message; `frame`, if given, is that message encoded."""
-        direct = self._writer is not None and self._flusher is None and not self._outbox
-        if direct and self._writer.write(frame or text_frame("".join(html for _, html in items))):  # type: ignore[union-attr]
-            return
-        for key, html in items:
-            if key == BOARD_KEY:
-                # A snapshot supersedes every row still waiting; feedback and timelines survive.
-                self._outbox = {k: v for k, v in self._outbox.items() if not k.startswith("row:")}
-            self._outbox[key] = html
-        if self._flusher is None and not self.stopped.done():
-            self._flusher = asyncio.create_task(self._flush_outbox())
-
-    def stop(self, code: int) -> None:
-        if not self.stopped.done():
-            self.stopped.set_result(code)
-
-    async def flush(self) -> None:
-        """Wait for the message being sent, then send what is left (before a close)."""
-        if self._flusher is not None:
-            await asyncio.wait({self._flusher})
-        if self._outbox:
-            message = "".join(self._outbox.values())
-            self._outbox.clear()
-            await self._send(message)
-
-    async def close(self) -> None:
-        if self._flusher is not None:
-            self._flusher.cancel()
-            await asyncio.wait({self._flusher})
-            # A task cancelled before it ran never reached its own cleanup, and would keep
-            # this connection alive through a reference cycle.
-            self._flusher = None
-
-    async def _flush_outbox(self) -> None:
-        try:
-            while self._outbox:
-                message = "".join(self._outbox.values())
-                self._outbox.clear()
-                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
-                async with asyncio.timeout(self._send_timeout):
-                    await self._send(message)
-        except TimeoutError:
-            self.stop(TRY_AGAIN_LATER)
-        except Exception as error:  # the socket went away under the send
-            log.debug("hub: send failed: %s", error)
-            self.stop(TRY_AGAIN_LATER)
-        finally:
-            self._flusher = None
+HOLD_SECONDS = 300.0  # how long a page nobody watches keeps its matches in memory
+RECENT_LIMIT = 4096  # versions remembered of matches outside the window (see `apply`)
 
 
 def scored_side(before: Match, after: Match) -> Side | None:
@@ -125,29 +46,47 @@ def scored_side(before: Match, after: Match) -> Side | None:
     return "home" if home and not away else "away" if away and not home else None
 
 
+@dataclass
+class PageView:
+    """A page some socket shows: the matches on it, and how many sockets show it."""
+
+    page: Page
+    ids: set[str]
+    sockets: int = 0
+    snapshots: dict[Role, tuple[str, bytes]] = field(default_factory=dict)
+
+
+def _held_key(page: Page) -> Page:
+    """What a page needs in memory: a competition's round needs the whole competition."""
+    return Page("competition", page.key) if page.kind == "competition" else page
+
+
 class Hub:
     """Every change is queued, and one broadcaster task sends what is queued in passes over the
-    sockets: each socket gets one message per pass with the latest version of every match that
-    changed since the last pass. So a burst of goals costs one write per socket per pass rather
-    than one per goal, and a socket never gets an older version of a row after a newer one."""
+    sockets: each socket gets one message per pass with the latest version of every match of
+    its page that changed since the last pass. So a burst of goals costs one write per socket
+    per pass rather than one per goal, and a socket never gets an older row after a newer one."""
 
-    def __init__(self, renderer: Renderer, max_connections: int) -> None:
+    def __init__(self, renderer: Renderer, max_connections: int, clock: Clock) -> None:
         self.renderer = renderer
         self.max_connections = max_connections
+        self.clock = clock
         self.connections: set[Connection] = set()
         self.rows: dict[str, RenderedRow] = {}
-        self._snapshots: dict[Role, str] = {}
+        self._views: dict[Page, PageView] = {}
+        self._held: dict[Page, float] = {}  # pages read from the store -> when last asked for
+        # The latest version seen of matches outside the window: a page read from the store
+        # while a change to it was arriving keeps the newer of the two.
+        self._recent: OrderedDict[str, Match] = OrderedDict()
         self._clocks: dict[str, str] = {}
         self._timelines: dict[str, RenderedTimeline] = {}
-        self._snapshot_frames: dict[Role, bytes] = {}
-        self._watchers: dict[str, int] = {}  # match id -> sockets showing that match's page
         self._feeds = 0
         self.closing = asyncio.Event()  # set when the worker stops: every socket closes with 1012
         self.watching = 0  # people watching across all workers, as last shown
         # What the next pass sends: rows (with their timeline when a match page shows them),
-        # whether board sockets need a whole snapshot instead, and the watching count.
+        # the pages that need a whole snapshot instead, and the watching count.
         self._queued_rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]] = {}
-        self._queued_snapshot = False
+        self._queued_pages: set[Page] = set()
         self._queued_viewers: str | None = None
         self._next_pass: asyncio.Future[None] | None = None
         self._running_pass: asyncio.Future[None] | None = None
@@ -155,32 +94,94 @@ class Hub:
         self._pass_started = -PASS_INTERVAL
         self.pass_slice_seconds = PASS_SLICE_SECONDS
 
+    # -- what is held ---------------------------------------------------------------------
+
     @property
     def matches(self) -> list[Match]:
-        return [rendered.match for rendered in self.rows.values()]
+        """Today's board."""
+        return self.page_matches(TODAY)
+
+    def in_base_window(self, match: Match) -> bool:
+        return match.underway or self.clock.day_of(match) in self.clock.window
+
+    def held(self, page: Page) -> bool:
+        day = page.day(self.clock)
+        if day is not None and day in self.clock.window:
+            return True
+        key = _held_key(page)
+        if key in self._held:
+            self._held[key] = time.monotonic()
+            return True
+        return False
+
+    def held_pages(self) -> list[Page]:
+        return list(self._held)
+
+    def hold(self, page: Page, matches: Iterable[Match]) -> None:
+        """Keep a page's matches (read from the store) while it is open, and a while after."""
+        self._held[_held_key(page)] = time.monotonic()
+        for match in matches:
+            recent = self._recent.pop(match.id, None)
+            newest = recent if recent is not None and recent.version > match.version else match
+            self.apply(newest)
+
+    def page_matches(self, page: Page) -> list[Match]:
+        view = self._views.get(page)
+        if view is not None:
+            return sorted((self.rows[i].match for i in view.ids), key=match_order)
+        return sorted((r.match for r in self.rows.values() if page.shows(r.match, self.clock)), key=match_order)
+
+    def row_html(self, match: Match, role: Role) -> str:
+        return self.rows[match.id].rows[role]
+
+    def _wanted(self, match: Match) -> bool:
+        return self.in_base_window(match) or any(page.shows(match, self.clock) for page in (*self._held, *self._views))
+
+    def trim(self) -> None:
+        """Let go of pages nobody has watched or asked for lately, and of their matches."""
+        now = time.monotonic()
+        self._held = {
+            page: used for page, used in self._held.items() if now - used < HOLD_SECONDS or self._watched_data(page)
+        }
+        keep = {match_id for match_id, rendered in self.rows.items() if self._wanted(rendered.match)}
+        for match_id in [match_id for match_id in self.rows if match_id not in keep]:
+            del self.rows[match_id]
+            self._clocks.pop(match_id, None)
+            self._timelines.pop(match_id, None)
+            self._queued_rows.pop(match_id, None)
+
+    def _watched_data(self, key: Page) -> bool:
+        return any(_held_key(page) == key for page in self._views)
+
+    # -- sockets ------------------------------------------------------------------------
 
     def is_full(self) -> bool:
         return len(self.connections) >= self.max_connections
 
-    async def attach(self, connection: Connection) -> None:
-        """Subscribe first, then queue the snapshot: a change can't fall between the two."""
+    def attach(self, connection: Connection) -> None:
+        """Subscribe first, then queue the snapshot: a change can't fall between the two. The
+        page's matches must be held (`Window.page_matches` reads them first)."""
         self.connections.add(connection)
-        match_id = connection.match_id
         if connection.role == "feed":
             self._feeds += 1
-        if match_id is None:
-            self._push_snapshot(connection)
+        page = connection.page
+        view = self._views.get(page)
+        if view is None:
+            ids = {i for i, r in self.rows.items() if page.shows(r.match, self.clock)}
+            view = self._views[page] = PageView(page, ids)
+        view.sockets += 1
+        if page.kind != "match":
+            html, frame = self._snapshot(view, connection.role)
+            connection.push(BOARD_KEY, html, frame)
             return
-        self._watchers[match_id] = self._watchers.get(match_id, 0) + 1
-        row = self.rows.get(match_id)
+        row = self.rows.get(page.key)
         if row is None:
             return
-        connection.push(f"row:{match_id}", partial(row_id(match_id), row.rows[connection.role]))
+        connection.push(f"row:{page.key}", partial(row_id(page.key), row.rows[connection.role]))
         if watching := self._watching_for(connection.role):
             connection.push(VIEWERS_KEY, watching)
-        timeline = await self.timeline(row.match)
-        if self.rows[match_id].match.version == timeline.match.version:  # else a newer one was pushed meanwhile
-            connection.push(f"timeline:{match_id}", timeline.pushes[connection.role])
+        if connection.role != "feed":
+            connection.push(f"timeline:{page.key}", self.timeline(row.match).pushes[connection.role])
 
     def detach(self, connection: Connection) -> None:
         if connection not in self.connections:
@@ -188,13 +189,13 @@ class Hub:
         self.connections.discard(connection)
         if connection.role == "feed":
             self._feeds -= 1
-        match_id = connection.match_id
-        if match_id is not None:
-            left = self._watchers.get(match_id, 1) - 1
-            if left > 0:
-                self._watchers[match_id] = left
-            else:
-                self._watchers.pop(match_id, None)
+        view = self._views.get(connection.page)
+        if view is not None:
+            view.sockets -= 1
+            if view.sockets <= 0:
+                del self._views[connection.page]
+                if connection.page.day(self.clock) is None:
+                    self._held[_held_key(connection.page)] = time.monotonic()
 
     @property
     def watching_here(self) -> int:
@@ -206,8 +207,7 @@ class Hub:
         if total == self.watching:
             return
         self.watching = total
-        self._snapshots.clear()
-        self._snapshot_frames.clear()
+        self._forget_snapshots()
         self._queued_viewers = viewers_fragment(total)
         self._start_pass()
 
@@ -223,119 +223,152 @@ class Hub:
         if waiting is not None:
             await asyncio.shield(waiting)
 
-    def _push_snapshot(self, connection: Connection) -> None:
-        role = connection.role
-        html = self.snapshot(role)
-        if role not in self._snapshot_frames:
-            self._snapshot_frames[role] = text_frame(html)
-        connection.push(BOARD_KEY, html, self._snapshot_frames[role])
+    def watched(self, match_id: str) -> bool:
+        return Page("match", match_id) in self._views
 
-    def snapshot(self, role: Role) -> str:
-        """The whole board, and for a page the number watching: a page back from a hidden tab
-        would otherwise show the count it had when it was hidden until the number changes."""
-        if role not in self._snapshots:
-            self._snapshots[role] = board_snapshot(self.rows.values(), role) + self._watching_for(role)
-        return self._snapshots[role]
+    # -- snapshots -------------------------------------------------------------------------
+
+    def snapshot(self, role: Role, page: Page = TODAY) -> str:
+        """A page's whole board as one swap (and for a page the number watching: a page back
+        from a hidden tab would otherwise show the count it had when it was hidden)."""
+        view = self._views.get(page) or PageView(
+            page, {i for i, r in self.rows.items() if page.shows(r.match, self.clock)}
+        )
+        return self._snapshot(view, role)[0]
+
+    def _snapshot(self, view: PageView, role: Role) -> tuple[str, bytes]:
+        cached = view.snapshots.get(role)
+        if cached is None:
+            html = self._board(view, role) + self._watching_for(role)
+            cached = view.snapshots[role] = (html, text_frame(html))
+        return cached
+
+    def _board(self, view: PageView, role: Role) -> str:
+        matches = sorted((self.rows[i].match for i in view.ids), key=match_order)
+        if role == "feed":
+            return self.renderer.feed_snapshot([self.rows[m.id] for m in matches])
+        if view.page.kind in ("today", "day"):
+            groups = [(g, [self.rows[m.id].rows[role] for m in g.matches]) for g in by_competition(matches)]
+            heading, empty = "competition", "No matches on this day."
+        else:
+            groups = [(g, [self.rows[m.id].rows[role] for m in g.matches]) for g in by_day(matches, self.clock)]
+            heading, empty = "day", "No matches in this round." if view.page.kind == "competition" else "No matches."
+        html = self.renderer.board(groups, heading, empty, self.clock.today)
+        return partial("board", html, swap="innerHTML")
 
     def _watching_for(self, role: Role) -> str:
         """The number watching, for a page's (re)connect; feeds are told nothing of it."""
         return viewers_fragment(self.watching) if self.watching and role != "feed" else ""
 
-    async def timeline(self, match: Match) -> RenderedTimeline:
+    def _forget_snapshots(self) -> None:
+        for view in self._views.values():
+            view.snapshots.clear()
+
+    def timeline(self, match: Match) -> RenderedTimeline:
         """The match's timeline at this version, rendered on first demand."""
         cached = self._timelines.get(match.id)
         if cached is not None and cached.match.version == match.version:
             return cached
-        rendered = await self.renderer.timeline(match)
-        cached = self._timelines.get(match.id)
+        rendered = self.renderer.timeline(match)
         if cached is None or cached.match.version < match.version:
             self._timelines[match.id] = rendered
         return rendered
 
-    def watched(self, match_id: str) -> bool:
-        return match_id in self._watchers
+    # -- changes ---------------------------------------------------------------------------
 
-    async def load(self, matches: Iterable[Match]) -> None:
-        """Take the whole board from the store (start-up, or a resync after the bus may have
-        lost messages), pushing only what differs from what the sockets already have."""
-        fresh = list(matches)
-        same_matches = [m.id for m in fresh] == list(self.rows)
-        # Only newer versions: a write applied here while the store was being read stays shown.
-        changed = [m for m in fresh if m.id not in self.rows or m.version > self.rows[m.id].match.version]
-        rendered = {m.id: await self._render_newer(m) for m in changed}
-        timelines = {m.id: await self.timeline(m) for m in changed if self.watched(m.id)}
-        # No awaits from here on: the rows and what the sockets get change together.
-        for match in changed:
+    def load(self, matches: Iterable[Match]) -> None:
+        """Matches read from the store (start-up, or a resync after the bus may have lost
+        messages): newer ones are pushed as live changes are, a goal flashing and announced."""
+        for match in matches:
             known = self.rows.get(match.id)
-            if known is not None and known.match.version > match.version:
-                continue  # a newer version arrived while rendering
-            self.rows[match.id] = rendered[match.id]
-            self._clocks[match.id] = clock_label(match, datetime.now(UTC))
-            self._queued_rows[match.id] = (rendered[match.id], timelines.get(match.id))
-        if not same_matches:
-            self.rows = {m.id: self.rows[m.id] for m in fresh}
-            self._timelines = {k: v for k, v in self._timelines.items() if k in self.rows}
-            self._queued_rows = {k: v for k, v in self._queued_rows.items() if k in self.rows}
-            self._queued_snapshot = True
-        if not changed and same_matches:
-            return
-        self._snapshots.clear()
-        self._snapshot_frames.clear()
-        self._start_pass()
+            self.apply(match, scored_side(known.match, match) if known is not None else None)
 
-    async def _render_newer(self, match: Match) -> RenderedRow:
-        """A row found newer in the store (written by another process, or missed while the bus
-        was down) is pushed as a live change is: a goal flashes and is announced."""
+    def apply(self, match: Match, changed: Side | None = None) -> bool:
+        """Take a newer state of a match and queue it for the sockets whose page shows it;
+        older or repeated versions, and matches no page here shows, are ignored."""
         known = self.rows.get(match.id)
-        if known is None:
-            return await self.renderer.render(match)
-        return await self.renderer.render(match, scored_side(known.match, match), previous=known.match)
-
-    async def apply(self, match: Match, changed: Side | None = None) -> bool:
-        """Take a newer state of a match and queue it for every socket; older or repeated
-        versions are ignored."""
-        if not self._is_newer(match):
+        if known is not None and match.version <= known.match.version:
             return False
-        shown = self.rows.get(match.id)
-        rendered = await self.renderer.render(match, changed, previous=shown.match if shown else None)
-        timeline = await self.timeline(match) if self.watched(match.id) else None
-        if not self._is_newer(match):
-            return False  # a newer version arrived while rendering
-        known = self.rows.get(match.id)
-        if known is not None and match.version > known.match.version + 1:
+        if known is None:
+            recent = self._recent.get(match.id)
+            if recent is not None and recent.version >= match.version:
+                return False
+            if not self._wanted(match):
+                self._remember(match)
+                return False
+            self._recent.pop(match.id, None)
+        elif match.version > known.match.version + 1:
             log.info("hub: match %s jumped from v%d to v%d", match.id, known.match.version, match.version)
+        previous = known.match if known is not None else None
+        rendered = self.renderer.render(match, changed if known is not None else None, previous=previous)
         self.rows[match.id] = rendered
         self._clocks[match.id] = clock_label(match, datetime.now(UTC))
-        self._snapshots.clear()
-        self._snapshot_frames.clear()
-        if known is None:
-            self._queued_snapshot = True
-        self._queued_rows[match.id] = (rendered, timeline)
+        pushed = False
+        for view in self._views.values():
+            shown_before, shown_now = match.id in view.ids, view.page.shows(match, self.clock)
+            if not (shown_before or shown_now):
+                continue
+            view.snapshots.clear()
+            moved = previous is not None and match_order(previous) != match_order(match)
+            if view.page.kind != "match" and (shown_before != shown_now or moved):
+                # The page's list itself changed: its sockets get the whole board again.
+                (view.ids.add if shown_now else view.ids.discard)(match.id)
+                self._queued_pages.add(view.page)
+            elif shown_now:
+                pushed = True
+        if pushed:
+            timeline = self.timeline(match) if self.watched(match.id) else None
+            self._queued_rows[match.id] = (rendered, timeline)
         self._start_pass()
         return True
 
-    async def tick(self, now: datetime | None = None) -> None:
+    def _remember(self, match: Match) -> None:
+        self._recent[match.id] = match
+        self._recent.move_to_end(match.id)
+        while len(self._recent) > RECENT_LIMIT:
+            self._recent.popitem(last=False)
+
+    def roll(self, clock: Clock, matches: Iterable[Match]) -> None:
+        """A new day in the home zone: the window and today's board move on to it."""
+        self.clock = clock
+        for match in matches:
+            known = self.rows.get(match.id)
+            if known is None or match.version > known.match.version:
+                self.apply(match)
+        for view in self._views.values():
+            ids = {i for i, r in self.rows.items() if view.page.shows(r.match, clock)}
+            if ids != view.ids or view.page.kind in ("today", "day", "competition", "team"):
+                # Headings say "Today" and "Tomorrow": every board is told again.
+                view.ids = ids
+                view.snapshots.clear()
+                self._queued_pages.add(view.page)
+        self.trim()
+        self._start_pass()
+
+    def tick(self, now: datetime | None = None) -> None:
         """Re-render the rows whose clock label moved on, once for all viewers."""
         now = now or datetime.now(UTC)
         for match_id, rendered in list(self.rows.items()):
+            if not rendered.match.underway:
+                continue
             label = clock_label(rendered.match, now)
             if label == self._clocks.get(match_id):
                 continue
-            fresh = await self.renderer.render(rendered.match, now=now)
-            if self.rows.get(match_id) is not rendered:
-                continue  # the match changed while rendering, and that push carried the clock
+            fresh = self.renderer.render(rendered.match, now=now)
             self._clocks[match_id] = label
             self.rows[match_id] = fresh
-            self._snapshots.clear()
-            self._snapshot_frames.clear()
-            self._queued_rows[match_id] = (fresh, None)
-            self._start_pass()
+            shown = [view for view in self._views.values() if match_id in view.ids]
+            for view in shown:
+                view.snapshots.clear()
+            if shown:
+                self._queued_rows[match_id] = (fresh, None)
+                self._start_pass()
 
-    def _is_newer(self, match: Match) -> bool:
-        known = self.rows.get(match.id)
-        return known is None or match.version > known.match.version
+    # -- the broadcaster -------------------------------------------------------------------
 
     def _start_pass(self) -> None:
+        if not (self._queued_rows or self._queued_pages or self._queued_viewers):
+            return
         if self._next_pass is None:
             self._next_pass = asyncio.get_running_loop().create_future()
         if self._broadcaster is None:
@@ -350,9 +383,9 @@ class Hub:
                 self._pass_started = time.monotonic()
                 self._running_pass, self._next_pass = self._next_pass, None
                 rows, self._queued_rows = self._queued_rows, {}
-                snapshot, self._queued_snapshot = self._queued_snapshot, False
+                pages, self._queued_pages = self._queued_pages, set()
                 viewers, self._queued_viewers = self._queued_viewers, None
-                await self._send_pass(rows, snapshot, viewers)
+                await self._send_pass(rows, pages, viewers)
                 self._running_pass.set_result(None)
                 self._running_pass = None
         finally:
@@ -363,11 +396,11 @@ class Hub:
             self._broadcaster = None
 
     async def _send_pass(
-        self, rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]], snapshot: bool, viewers: str | None
+        self, rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]], pages: set[Page], viewers: str | None
     ) -> None:
-        """One message per socket with everything it shows that changed. Sockets that attach
-        while the pass yields are left out: their snapshot is already newer than this pass."""
-        messages: dict[tuple[Role, str | None], tuple[list[tuple[str, str]], bytes | None]] = {}
+        """One message per socket with everything its page shows that changed. Sockets that
+        attach while the pass yields are left out: their snapshot is already newer than this pass."""
+        messages: dict[tuple[Role, Page], tuple[list[tuple[str, str]], bytes | None]] = {}
         targets = list(self.connections)
         slice_started = time.perf_counter()
         for index, connection in enumerate(targets):
@@ -376,10 +409,10 @@ class Hub:
                 slice_started = time.perf_counter()
             if connection not in self.connections:
                 continue
-            shape = (connection.role, connection.match_id)
+            shape = (connection.role, connection.page)
             message = messages.get(shape)
             if message is None:
-                items = self._message(connection.role, connection.match_id, rows, snapshot, viewers)
+                items = self._message(connection.role, connection.page, rows, pages, viewers)
                 message = messages[shape] = (items, text_frame("".join(h for _, h in items)) if items else None)
             if message[0]:
                 connection.push_many(*message)
@@ -387,22 +420,25 @@ class Hub:
     def _message(
         self,
         role: Role,
-        match_id: str | None,
+        page: Page,
         rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]],
-        snapshot: bool,
+        pages: set[Page],
         viewers: str | None,
     ) -> list[tuple[str, str]]:
         items: list[tuple[str, str]] = []
-        if match_id is None:
-            if snapshot:
-                items.append((BOARD_KEY, self.snapshot(role)))
-            else:
-                items += [(f"row:{key}", rendered.pushes[role]) for key, (rendered, _) in rows.items()]
-        elif match_id in rows:
-            rendered, timeline = rows[match_id]
-            items.append((f"row:{match_id}", rendered.pushes[role]))
-            if timeline is not None:
-                items.append((f"timeline:{match_id}", timeline.pushes[role]))
+        view = self._views.get(page)
+        if view is None:
+            pass
+        elif page in pages:
+            items.append((BOARD_KEY, self._snapshot(view, role)[0]))
+        elif page.kind == "match":
+            if page.key in rows:
+                rendered, timeline = rows[page.key]
+                items.append((f"row:{page.key}", rendered.pushes[role]))
+                if timeline is not None and role in PAGE_ROLES:
+                    items.append((f"timeline:{page.key}", timeline.pushes[role]))
+        else:
+            items += [(f"row:{key}", rendered.pushes[role]) for key, (rendered, _) in rows.items() if key in view.ids]
         if viewers is not None and role != "feed":
             items.append((VIEWERS_KEY, viewers))
         return items

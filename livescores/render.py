@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from jinja2 import Environment, Template
 from markupsafe import escape
 
 from .matches import SIDES, Match, Minute, Side, clock_label
+from .pages import day_title
 
 # "feed" is the JSON change stream for integrations (`/api/stream`), rendered beside the pages.
 Role = Literal["viewer", "scorer", "feed"]
@@ -146,11 +147,13 @@ class Renderer:
         env.filters["utc_text"] = utc_text
         env.filters["initials"] = team_initials
         env.filters["colour"] = team_colour
+        env.filters["day_title"] = day_title
         # The partials are rendered synchronously, outside any request: Jinja's async mode
         # (which Quart's pages use) doubles the cost of a row, and rows are rendered per goal.
         partials = env.overlay(enable_async=False)
         self._row: Template = partials.get_template("_match_row.html")
         self._timeline: Template = partials.get_template("_match_timeline.html")
+        self._board: Template = partials.get_template("_board.html")
 
     def row(
         self,
@@ -169,12 +172,12 @@ class Renderer:
         )
         return html.strip()
 
-    async def timeline(self, match: Match) -> RenderedTimeline:
+    def timeline(self, match: Match) -> RenderedTimeline:
         html = {role: self._timeline.render(match=match, scorer=role == "scorer").strip() for role in PAGE_ROLES}
         pushes = {role: partial(timeline_id(match.id), html[role]) for role in PAGE_ROLES}
         return RenderedTimeline(match, html, pushes)
 
-    async def render(
+    def render(
         self, match: Match, changed: Side | None = None, now: datetime | None = None, previous: Match | None = None
     ) -> RenderedRow:
         """`changed` is the side that just scored, `previous` the state the pages showed before:
@@ -198,16 +201,17 @@ class Renderer:
         rendered = RenderedRow(match, row, push)
         return rendered
 
+    def board(self, groups: Sequence[tuple[Any, Sequence[str]]], heading: str, empty: str, today: date) -> str:
+        """A page's matches under their headings: the inside of its `#board`."""
+        return self._board.render(groups=groups, heading=heading, empty=empty, today=today).strip()
+
+    @staticmethod
+    def feed_snapshot(rows: Iterable[RenderedRow]) -> str:
+        return sse_event("[" + ",".join(row.rows["feed"] for row in rows) + "]", "snapshot")
+
 
 def viewers_fragment(total: int) -> str:
     return partial("viewers", f"{total:,} watching" if total else "", swap="innerHTML")
-
-
-def board_snapshot(rows: Iterable[RenderedRow], role: Role) -> str:
-    """The whole board as one swap, so a reconnecting page also learns of added matches."""
-    if role == "feed":
-        return sse_event("[" + ",".join(row.rows["feed"] for row in rows) + "]", "snapshot")
-    return partial("board", "".join(row.rows[role] for row in rows), swap="innerHTML")
 
 
 def sse_event(data: str, event: str | None = None) -> str:

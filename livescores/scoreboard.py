@@ -22,6 +22,7 @@ from .hub import Hub
 from .matches import Event, Match, Side
 from .messages import Command
 from .store import StaleVersion, Store, match_from_dict, match_to_dict
+from .window import Window
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Scoreboard:
         self.store = store
         self.bus = bus
         self.hub = hub
+        self.window = Window(store, hub)
         self._tasks: list[asyncio.Task[None]] = []
         # People watching on the other workers: worker id -> (count, when it was heard).
         self._watching_elsewhere: dict[str, tuple[int, float]] = {}
@@ -46,8 +48,9 @@ class Scoreboard:
             kick_off = Event("kick_off", datetime.now(UTC), recorded_by="demo")
             if await self.store.add_matches_if_empty(demo_draw(), opening=[kick_off]):
                 log.info("store: created the demo matches")
-        await self.hub.load(await self.store.all_matches())
+        await self.window.open()
         self._tasks = [
+            asyncio.create_task(self.window.run(), name="window"),
             asyncio.create_task(self._follow_bus(), name="bus-listener"),
             asyncio.create_task(self._run_clock(), name="match-clock"),
             asyncio.create_task(self._count_viewers(), name="viewer-count"),
@@ -74,7 +77,7 @@ class Scoreboard:
             if stale.current is not None:
                 # The sender looked at an older row than the store's: this worker missed a
                 # change (the bus was down), so its sockets get the stored row now.
-                await self.hub.apply(stale.current)
+                self.hub.apply(stale.current)
             raise
         await self._show(match, command.side if command.kind == "goal" else None)
         # Acknowledged once every socket here was handed the change: the scorer's own row first.
@@ -85,12 +88,14 @@ class Scoreboard:
     async def add_fixtures(self, fixtures: list[tuple[str, Match]]) -> list[Match]:
         """Store new fixtures (skipping keys already there, all or nothing), then show them."""
         added = await self.store.add_fixtures(fixtures)
+        await self.window.refresh_catalogue()
+        self.window.forget_strips()
         for match in added:
             await self._show(match, None)
         return added
 
     async def _show(self, match: Match, changed: Side | None) -> None:
-        await self.hub.apply(match, changed)
+        self.hub.apply(match, changed)
         if self.bus.name == "memory":
             return  # this process's hub, just updated, is the in-process bus's only listener
         message = json.dumps({"match": match_to_dict(match), "changed": changed})
@@ -119,7 +124,7 @@ class Scoreboard:
         delay = 0.5
         while True:
             try:
-                await self.hub.load(await self.store.all_matches())
+                await self.window.reload()
                 return
             except asyncio.CancelledError:
                 raise
@@ -139,7 +144,7 @@ class Scoreboard:
                     if data["worker"] != self.worker_id:
                         self._watching_elsewhere[data["worker"]] = (int(data["watching"]), time.monotonic())
                     continue
-                await self.hub.apply(match_from_dict(data["match"]), data.get("changed"))
+                self.hub.apply(match_from_dict(data["match"]), data.get("changed"))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -154,7 +159,8 @@ class Scoreboard:
             try:
                 marker = await self.store.change_marker()
                 if marker != seen:
-                    await self.hub.load(await self.store.all_matches())
+                    await self.window.reload()
+                    self.window.forget_strips()
                     seen = marker  # only once loaded: a failed load is tried again next time
             except Exception:
                 log.exception("store watcher: could not reload the board")
@@ -180,6 +186,6 @@ class Scoreboard:
         while True:
             await asyncio.sleep(self.config.clock_interval_seconds)
             try:
-                await self.hub.tick()
+                self.hub.tick()
             except Exception:
                 log.exception("clock: tick failed")

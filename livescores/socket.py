@@ -26,7 +26,8 @@ from .auth import scorer_from_cookies, websocket_origin_allowed
 from .gc_policy import FreezePolicy
 from .hub import SERVICE_RESTART, TRY_AGAIN_LATER, Connection, Hub
 from .matches import Match, RuleViolation
-from .messages import MATCH_ID, InvalidMessage, MessageTooLarge, parse_command
+from .messages import InvalidMessage, MessageTooLarge, parse_command
+from .pages import NoSuchPage, page_from_args
 from .render import Role, feedback
 from .services import EXTENSION_KEY, Services
 from .store import StaleVersion
@@ -244,13 +245,17 @@ class LiveSocketEndpoint:
             await _refuse(scope, send, 403)  # before accept, so the handshake itself fails
             return
         hub = found.hub
-        # `?match=<id>`: the socket of a match's detail page, which gets that match's row and timeline.
-        args = _first_args(scope.get("query_string", b""))
-        match_id = args.get("match") or None
-        if match_id is not None and (not MATCH_ID.match(match_id) or match_id not in hub.rows):
-            self.log.refuse("unknown match", client=client)
+        # The page the socket shows (`?day=`, `?competition=`, `?team=`, `?match=`; today's board
+        # without any): it gets that page's matches and nothing else.
+        try:
+            page = page_from_args(_first_args(scope.get("query_string", b"")))
+        except NoSuchPage:
+            page = None
+        if page is None or not await found.scoreboard.window.open_page(page):
+            self.log.refuse("unknown page", client=client)
             await _refuse(scope, send, 404)
             return
+        args = _first_args(scope.get("query_string", b""))
         writer = DirectWriter.find(send)  # before accept: it declines compression
         if writer is not None and not self._frame_limit_checked:
             self._frame_limit_checked = True
@@ -270,14 +275,14 @@ class LiveSocketEndpoint:
         # An embed's socket (`?embed=1`) is a viewer's even when a scorer's cookie comes along.
         scorer = None if args.get("embed") else scorer_from_cookies(self.app, ";".join(cookies))
         role: Role = "viewer" if scorer is None else "scorer"
-        connection = Connection(role, partial(_send_text, send), found.config.outbox_timeout_seconds, match_id, writer)
+        connection = Connection(role, partial(_send_text, send), found.config.outbox_timeout_seconds, page, writer)
         await send({"type": "websocket.accept"})
         opened = time.monotonic()
         close_code: int | None = None
         try:
             if writer is not None:
                 self.writers.add(writer)
-            await hub.attach(connection)
+            hub.attach(connection)
             if hub.closing.is_set():  # the worker began to stop while this socket was being accepted
                 connection.stop(SERVICE_RESTART)
             self.collector.opened()

@@ -18,7 +18,9 @@ from .auth import (
     sign_in,
     token_matches,
 )
-from .matches import RuleViolation, clean_name
+from .matches import Match, RuleViolation, clean_name
+from .messages import MATCH_ID
+from .pages import Page
 from .services import services
 
 blueprint = Blueprint("views", __name__)
@@ -29,45 +31,35 @@ def people_watching() -> dict[str, int]:
     return {"watching": services().hub.watching}
 
 
-@blueprint.get("/")
-async def board() -> str:
-    role = current_role()
-    rows = [rendered.rows[role] for rendered in services().hub.rows.values()]
-    return await render_template("index.html", rows=rows, scorer=current_scorer())
-
-
 @blueprint.get("/matches/<match_id>")
 async def match_detail(match_id: str) -> str:
     """One match with its timeline: a page a viewer can share, live over `/ws?match=<id>`."""
-    hub = services().hub
-    rendered = hub.rows.get(match_id)
-    if rendered is None:
-        abort(404)
+    match = await _held_match(match_id)
     role = current_role()
-    timeline = await hub.timeline(rendered.match)
+    hub = services().hub
     return await render_template(
         "match.html",
-        match=rendered.match,
-        row=rendered.rows[role],
-        timeline=timeline.html[role],
+        match=match,
+        row=hub.row_html(match, role),
+        timeline=hub.timeline(match).html[role],
         scorer=current_scorer(),
     )
-
-
-@blueprint.get("/embed")
-async def embed_board() -> str:
-    """The whole board as a compact widget for an `<iframe>` on another site (see docs/embeds.md)."""
-    rows = [rendered.rows["viewer"] for rendered in services().hub.rows.values()]
-    return await render_template("embed.html", rows=rows, match=None)
 
 
 @blueprint.get("/embed/<match_id>")
 async def embed_match(match_id: str) -> str:
     """One match as a compact widget; always a viewer's row, whoever's cookie comes along."""
-    rendered = services().hub.rows.get(match_id)
-    if rendered is None:
+    match = await _held_match(match_id)
+    return await render_template("embed.html", rows=[services().hub.row_html(match, "viewer")], match=match)
+
+
+async def _held_match(match_id: str) -> Match:
+    if not MATCH_ID.match(match_id):
         abort(404)
-    return await render_template("embed.html", rows=[rendered.rows["viewer"]], match=rendered.match)
+    found = await services().scoreboard.window.page_matches(Page("match", match_id))
+    if not found:
+        abort(404)
+    return found[0]
 
 
 @blueprint.get("/signin")
@@ -86,7 +78,7 @@ async def signin_form() -> ResponseReturnValue:
         throttle.failed(client)
         return await _signin_page("That sign-in link is not right. Enter the token below.", 403)
     sign_in("scorer")
-    return redirect(url_for("views.board"))
+    return redirect(url_for("boards.today_board"))
 
 
 @blueprint.post("/signin")
@@ -107,7 +99,7 @@ async def signin() -> ResponseReturnValue:
         throttle.failed(client)
         return await _signin_page("That token is not right.", 403)
     sign_in(name)
-    return redirect(url_for("views.board"))
+    return redirect(url_for("boards.today_board"))
 
 
 @blueprint.post("/signout")
@@ -115,7 +107,7 @@ async def signout() -> ResponseReturnValue:
     form = await request.form
     if csrf_valid(form.get("csrf")) or same_origin_post():
         logout_user()
-    return redirect(url_for("views.board"))
+    return redirect(url_for("boards.today_board"))
 
 
 @blueprint.get("/healthz")

@@ -2,9 +2,16 @@
 // with UTC text (right, if less friendly, without JavaScript); only the browser knows the viewer's
 // zone, so this rewrites the text with Intl, also in rows and timelines that arrive later.
 (() => {
+  // A row's kick-off: the time alone when it is today where the viewer is, with the date otherwise.
   const formats = {
-    short: new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" }),
+    time: new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }),
+    short: new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }),
     long: new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" }),
+  };
+  const sameDay = (a, b) => a.toDateString() === b.toDateString();
+  const format = (element, when) => {
+    if (element.dataset.local === "short" && sameDay(when, new Date())) return formats.time.format(when);
+    return (formats[element.dataset.local] || formats.long).format(when);
   };
   const localise = () => {
     for (const element of document.querySelectorAll("time[data-local]:not([data-shown])")) {
@@ -12,7 +19,7 @@
       element.dataset.shown = "";
       if (!Number.isNaN(when.getTime())) {
         element.title = element.textContent;
-        element.textContent = (formats[element.dataset.local] || formats.long).format(when);
+        element.textContent = format(element, when);
       }
     }
   };
