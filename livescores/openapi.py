@@ -155,7 +155,9 @@ OPENAPI: dict[str, Any] = {
             {"date": _DAY, "timezone": _ZONE, "matches": _matches()},
             "date",
         ),
-        "/api/competitions": _get("Every competition", {"competitions": {"type": "array", "items": _ref("Competition")}}),
+        "/api/competitions": _get(
+            "Every competition", {"competitions": {"type": "array", "items": _ref("Competition")}}
+        ),
         "/api/competitions/{slug}": _get(
             "A competition: its rounds in the order they are played, the round being played, and all its matches",
             {
