@@ -121,7 +121,11 @@ class Season:
     teams: tuple[Team, ...]  # by name; a file's spelling is the name or one of the aliases
 
     def team(self, written: str) -> Team:
-        return next(team for team in self.teams if written == team.name or written in team.aliases)
+        """The team a name in the file stands for; KeyError for a name the file never uses."""
+        for team in self.teams:
+            if written == team.name or written in team.aliases:
+                return team
+        raise KeyError(written)
 
 
 # -- reading ------------------------------------------------------------------------------
