@@ -92,7 +92,7 @@ async def _stream(role: Role, match_id: str | None, html: bool = False) -> Respo
     connection = Connection(role, pending.put, app_services.config.outbox_timeout_seconds, match_id)
 
     async def events() -> AsyncIterator[bytes]:
-        await hub.attach(connection)
+        hub.attach(connection)
         opened = time.monotonic()
         try:
             yield b"retry: 2000\n\n"

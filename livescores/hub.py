@@ -162,7 +162,7 @@ class Hub:
     def is_full(self) -> bool:
         return len(self.connections) >= self.max_connections
 
-    async def attach(self, connection: Connection) -> None:
+    def attach(self, connection: Connection) -> None:
         """Subscribe first, then queue the snapshot: a change can't fall between the two."""
         self.connections.add(connection)
         match_id = connection.match_id
@@ -178,9 +178,7 @@ class Hub:
         connection.push(f"row:{match_id}", partial(row_id(match_id), row.rows[connection.role]))
         if watching := self._watching_for(connection.role):
             connection.push(VIEWERS_KEY, watching)
-        timeline = await self.timeline(row.match)
-        if self.rows[match_id].match.version == timeline.match.version:  # else a newer one was pushed meanwhile
-            connection.push(f"timeline:{match_id}", timeline.pushes[connection.role])
+        connection.push(f"timeline:{match_id}", self.timeline(row.match).pushes[connection.role])
 
     def detach(self, connection: Connection) -> None:
         if connection not in self.connections:
@@ -206,8 +204,7 @@ class Hub:
         if total == self.watching:
             return
         self.watching = total
-        self._snapshots.clear()
-        self._snapshot_frames.clear()
+        self._forget_snapshots()
         self._queued_viewers = viewers_fragment(total)
         self._start_pass()
 
@@ -222,6 +219,10 @@ class Hub:
         waiting = self._next_pass or self._running_pass
         if waiting is not None:
             await asyncio.shield(waiting)
+
+    def _forget_snapshots(self) -> None:
+        self._snapshots.clear()
+        self._snapshot_frames.clear()
 
     def _push_snapshot(self, connection: Connection) -> None:
         role = connection.role
@@ -241,13 +242,12 @@ class Hub:
         """The number watching, for a page's (re)connect; feeds are told nothing of it."""
         return viewers_fragment(self.watching) if self.watching and role != "feed" else ""
 
-    async def timeline(self, match: Match) -> RenderedTimeline:
+    def timeline(self, match: Match) -> RenderedTimeline:
         """The match's timeline at this version, rendered on first demand."""
         cached = self._timelines.get(match.id)
         if cached is not None and cached.match.version == match.version:
             return cached
-        rendered = await self.renderer.timeline(match)
-        cached = self._timelines.get(match.id)
+        rendered = self.renderer.timeline(match)
         if cached is None or cached.match.version < match.version:
             self._timelines[match.id] = rendered
         return rendered
@@ -255,23 +255,19 @@ class Hub:
     def watched(self, match_id: str) -> bool:
         return match_id in self._watchers
 
-    async def load(self, matches: Iterable[Match]) -> None:
+    def load(self, matches: Iterable[Match]) -> None:
         """Take the whole board from the store (start-up, or a resync after the bus may have
         lost messages), pushing only what differs from what the sockets already have."""
         fresh = list(matches)
         same_matches = [m.id for m in fresh] == list(self.rows)
         # Only newer versions: a write applied here while the store was being read stays shown.
         changed = [m for m in fresh if m.id not in self.rows or m.version > self.rows[m.id].match.version]
-        rendered = {m.id: await self._render_newer(m) for m in changed}
-        timelines = {m.id: await self.timeline(m) for m in changed if self.watched(m.id)}
-        # No awaits from here on: the rows and what the sockets get change together.
         for match in changed:
-            known = self.rows.get(match.id)
-            if known is not None and known.match.version > match.version:
-                continue  # a newer version arrived while rendering
-            self.rows[match.id] = rendered[match.id]
+            rendered = self._render_newer(match)
+            timeline = self.timeline(match) if self.watched(match.id) else None
+            self.rows[match.id] = rendered
             self._clocks[match.id] = clock_label(match, datetime.now(UTC))
-            self._queued_rows[match.id] = (rendered[match.id], timelines.get(match.id))
+            self._queued_rows[match.id] = (rendered, timeline)
         if not same_matches:
             self.rows = {m.id: self.rows[m.id] for m in fresh}
             self._timelines = {k: v for k, v in self._timelines.items() if k in self.rows}
@@ -279,55 +275,47 @@ class Hub:
             self._queued_snapshot = True
         if not changed and same_matches:
             return
-        self._snapshots.clear()
-        self._snapshot_frames.clear()
+        self._forget_snapshots()
         self._start_pass()
 
-    async def _render_newer(self, match: Match) -> RenderedRow:
+    def _render_newer(self, match: Match) -> RenderedRow:
         """A row found newer in the store (written by another process, or missed while the bus
         was down) is pushed as a live change is: a goal flashes and is announced."""
         known = self.rows.get(match.id)
         if known is None:
-            return await self.renderer.render(match)
-        return await self.renderer.render(match, scored_side(known.match, match), previous=known.match)
+            return self.renderer.render(match)
+        return self.renderer.render(match, scored_side(known.match, match), previous=known.match)
 
-    async def apply(self, match: Match, changed: Side | None = None) -> bool:
+    def apply(self, match: Match, changed: Side | None = None) -> bool:
         """Take a newer state of a match and queue it for every socket; older or repeated
         versions are ignored."""
         if not self._is_newer(match):
             return False
-        shown = self.rows.get(match.id)
-        rendered = await self.renderer.render(match, changed, previous=shown.match if shown else None)
-        timeline = await self.timeline(match) if self.watched(match.id) else None
-        if not self._is_newer(match):
-            return False  # a newer version arrived while rendering
         known = self.rows.get(match.id)
+        rendered = self.renderer.render(match, changed, previous=known.match if known else None)
+        timeline = self.timeline(match) if self.watched(match.id) else None
         if known is not None and match.version > known.match.version + 1:
             log.info("hub: match %s jumped from v%d to v%d", match.id, known.match.version, match.version)
         self.rows[match.id] = rendered
         self._clocks[match.id] = clock_label(match, datetime.now(UTC))
-        self._snapshots.clear()
-        self._snapshot_frames.clear()
+        self._forget_snapshots()
         if known is None:
             self._queued_snapshot = True
         self._queued_rows[match.id] = (rendered, timeline)
         self._start_pass()
         return True
 
-    async def tick(self, now: datetime | None = None) -> None:
+    def tick(self, now: datetime | None = None) -> None:
         """Re-render the rows whose clock label moved on, once for all viewers."""
         now = now or datetime.now(UTC)
         for match_id, rendered in list(self.rows.items()):
             label = clock_label(rendered.match, now)
             if label == self._clocks.get(match_id):
                 continue
-            fresh = await self.renderer.render(rendered.match, now=now)
-            if self.rows.get(match_id) is not rendered:
-                continue  # the match changed while rendering, and that push carried the clock
+            fresh = self.renderer.render(rendered.match, now=now)
             self._clocks[match_id] = label
             self.rows[match_id] = fresh
-            self._snapshots.clear()
-            self._snapshot_frames.clear()
+            self._forget_snapshots()
             self._queued_rows[match_id] = (fresh, None)
             self._start_pass()
 

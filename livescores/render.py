@@ -169,12 +169,12 @@ class Renderer:
         )
         return html.strip()
 
-    async def timeline(self, match: Match) -> RenderedTimeline:
+    def timeline(self, match: Match) -> RenderedTimeline:
         html = {role: self._timeline.render(match=match, scorer=role == "scorer").strip() for role in PAGE_ROLES}
         pushes = {role: partial(timeline_id(match.id), html[role]) for role in PAGE_ROLES}
         return RenderedTimeline(match, html, pushes)
 
-    async def render(
+    def render(
         self, match: Match, changed: Side | None = None, now: datetime | None = None, previous: Match | None = None
     ) -> RenderedRow:
         """`changed` is the side that just scored, `previous` the state the pages showed before:

@@ -46,7 +46,7 @@ class Scoreboard:
             kick_off = Event("kick_off", datetime.now(UTC), recorded_by="demo")
             if await self.store.add_matches_if_empty(demo_draw(), opening=[kick_off]):
                 log.info("store: created the demo matches")
-        await self.hub.load(await self.store.all_matches())
+        self.hub.load(await self.store.all_matches())
         self._tasks = [
             asyncio.create_task(self._follow_bus(), name="bus-listener"),
             asyncio.create_task(self._run_clock(), name="match-clock"),
@@ -74,7 +74,7 @@ class Scoreboard:
             if stale.current is not None:
                 # The sender looked at an older row than the store's: this worker missed a
                 # change (the bus was down), so its sockets get the stored row now.
-                await self.hub.apply(stale.current)
+                self.hub.apply(stale.current)
             raise
         await self._show(match, command.side if command.kind == "goal" else None)
         # Acknowledged once every socket here was handed the change: the scorer's own row first.
@@ -90,7 +90,7 @@ class Scoreboard:
         return added
 
     async def _show(self, match: Match, changed: Side | None) -> None:
-        await self.hub.apply(match, changed)
+        self.hub.apply(match, changed)
         if self.bus.name == "memory":
             return  # this process's hub, just updated, is the in-process bus's only listener
         message = json.dumps({"match": match_to_dict(match), "changed": changed})
@@ -119,7 +119,7 @@ class Scoreboard:
         delay = 0.5
         while True:
             try:
-                await self.hub.load(await self.store.all_matches())
+                self.hub.load(await self.store.all_matches())
                 return
             except asyncio.CancelledError:
                 raise
@@ -139,7 +139,7 @@ class Scoreboard:
                     if data["worker"] != self.worker_id:
                         self._watching_elsewhere[data["worker"]] = (int(data["watching"]), time.monotonic())
                     continue
-                await self.hub.apply(match_from_dict(data["match"]), data.get("changed"))
+                self.hub.apply(match_from_dict(data["match"]), data.get("changed"))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -154,7 +154,7 @@ class Scoreboard:
             try:
                 marker = await self.store.change_marker()
                 if marker != seen:
-                    await self.hub.load(await self.store.all_matches())
+                    self.hub.load(await self.store.all_matches())
                     seen = marker  # only once loaded: a failed load is tried again next time
             except Exception:
                 log.exception("store watcher: could not reload the board")
@@ -180,6 +180,6 @@ class Scoreboard:
         while True:
             await asyncio.sleep(self.config.clock_interval_seconds)
             try:
-                await self.hub.tick()
+                self.hub.tick()
             except Exception:
                 log.exception("clock: tick failed")

@@ -277,7 +277,7 @@ class LiveSocketEndpoint:
         try:
             if writer is not None:
                 self.writers.add(writer)
-            await hub.attach(connection)
+            hub.attach(connection)
             if hub.closing.is_set():  # the worker began to stop while this socket was being accepted
                 connection.stop(SERVICE_RESTART)
             self.collector.opened()

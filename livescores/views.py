@@ -44,7 +44,7 @@ async def match_detail(match_id: str) -> str:
     if rendered is None:
         abort(404)
     role = current_role()
-    timeline = await hub.timeline(rendered.match)
+    timeline = hub.timeline(rendered.match)
     return await render_template(
         "match.html",
         match=rendered.match,
