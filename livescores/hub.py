@@ -32,10 +32,18 @@ VIEWERS_KEY = "viewers"
 PASS_SLICE_SECONDS = 0.001
 SLICE_CHECK_EVERY = 32  # sockets between two looks at the clock
 PASS_INTERVAL = 0.05  # seconds: the shortest time between the starts of two passes
+# A row whose pass fails goes again at the next pass interval, in this many passes in all
+# before it is given up when it is the one failing; the match's next version starts afresh.
+PASS_TRIES = 3
 
 
 SERVICE_RESTART = 1012  # htmx reconnects after it: the close of a worker that is stopping
 TRY_AGAIN_LATER = 1013  # htmx reconnects after it: the close of a socket that stopped reading
+
+
+class NotShown(Exception):
+    """The pass that was to carry a change failed: the change is queued again, but no socket
+    may have it yet."""
 
 
 class Connection:
@@ -154,6 +162,8 @@ class Hub:
         self._broadcaster: asyncio.Task[None] | None = None
         self._pass_started = -PASS_INTERVAL
         self.pass_slice_seconds = PASS_SLICE_SECONDS
+        self._failed_passes = 0  # in a row
+        self._row_failures: dict[tuple[str, int], int] = {}  # (match id, version) -> failed passes
 
     @property
     def matches(self) -> list[Match]:
@@ -215,7 +225,8 @@ class Hub:
             connection.stop(SERVICE_RESTART)
 
     async def delivered(self) -> None:
-        """Wait until everything queued so far has been handed to every socket."""
+        """Wait until everything queued so far has been handed to every socket; raises
+        NotShown when the pass that was to carry it failed (it is tried again)."""
         waiting = self._next_pass or self._running_pass
         if waiting is not None:
             await asyncio.shield(waiting)
@@ -340,8 +351,17 @@ class Hub:
                 rows, self._queued_rows = self._queued_rows, {}
                 snapshot, self._queued_snapshot = self._queued_snapshot, False
                 viewers, self._queued_viewers = self._queued_viewers, None
-                await self._send_pass(rows, snapshot, viewers)
-                self._running_pass.set_result(None)
+                try:
+                    await self._send_pass(rows, snapshot, viewers)
+                except Exception as error:
+                    log.exception("hub: a pass failed; what it carried goes again in the next one")
+                    self._queue_again(rows, snapshot, viewers)
+                    self._running_pass.set_exception(NotShown(str(error)))
+                    self._running_pass.exception()  # a pass nobody waits for is no unhandled error
+                else:
+                    self._failed_passes = 0
+                    self._row_failures.clear()
+                    self._running_pass.set_result(None)
                 self._running_pass = None
         finally:
             for waiting in (self._running_pass, self._next_pass):
@@ -349,6 +369,35 @@ class Hub:
                     waiting.set_result(None)
             self._running_pass = None
             self._broadcaster = None
+
+    def _queue_again(
+        self, rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]], snapshot: bool, viewers: str | None
+    ) -> None:
+        """Put a failed pass back in the queue behind anything newer queued meanwhile. A row
+        that fails to render on its own is given up after PASS_TRIES passes, and so is the
+        whole pass when its failure is no row's."""
+        self._failed_passes += 1
+        roles = {connection.role for connection in self.connections}
+        failing = {key for key, queued in rows.items() if not _renders(queued, roles)}
+        if not failing and self._failed_passes >= PASS_TRIES:
+            log.error("hub: gave up a pass that failed %d times: rows %s", self._failed_passes, ", ".join(rows))
+            return
+        for key, queued in rows.items():
+            if key in self._queued_rows or key not in self.rows:
+                continue  # a newer version is queued, or the match left the board
+            if key in failing:
+                tries = self._row_failures.get((key, queued[0].match.version), 0) + 1
+                if tries >= PASS_TRIES:
+                    del self._row_failures[key, queued[0].match.version]
+                    log.error("hub: gave up v%d of %s after %d failed passes", queued[0].match.version, key, tries)
+                    continue
+                self._row_failures[key, queued[0].match.version] = tries
+            self._queued_rows[key] = queued
+        self._queued_snapshot = self._queued_snapshot or snapshot
+        if self._queued_viewers is None:
+            self._queued_viewers = viewers
+        if self._next_pass is None and (self._queued_rows or self._queued_snapshot or self._queued_viewers):
+            self._next_pass = asyncio.get_running_loop().create_future()
 
     async def _send_pass(
         self, rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]], snapshot: bool, viewers: str | None
@@ -394,3 +443,17 @@ class Hub:
         if viewers is not None and role != "feed":
             items.append((VIEWERS_KEY, viewers))
         return items
+
+
+def _renders(queued: tuple[RenderedRow, RenderedTimeline | None], roles: Iterable[Role]) -> bool:
+    """Whether a row (and its timeline) renders for every role a socket has."""
+    rendered, timeline = queued
+    try:
+        # A row renders on first use, and keeps only what rendered: asking is the test.
+        for role in roles:
+            rendered.pushes[role]
+            if timeline is not None and role in timeline.pushes:
+                timeline.pushes[role]
+    except Exception:
+        return False
+    return True
