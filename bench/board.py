@@ -29,7 +29,7 @@ async def reference_board() -> dict[str, object]:
     renderer = Renderer(app.jinja_env)
     started = datetime.now(UTC) - timedelta(minutes=20)
     matches = [replace(m, status="first_half", period_started_at=started, version=1) for m in demo_draw()]
-    rendered = [await renderer.render(m) for m in matches]
+    rendered = [renderer.render(m) for m in matches]
     # The page's template directly: its context processor needs the app's running services.
     async with app.test_request_context("/"):
         page = await app.jinja_env.get_template("index.html").render_async(
@@ -37,10 +37,10 @@ async def reference_board() -> dict[str, object]:
         )
     rows: dict[str, dict[str, object]] = {}
     for match in matches:
-        exact = [(await renderer.render(_after_goals(match, n), "home")).pushes["viewer"] for n in range(EXACT_ROWS)]
+        exact = [renderer.render(_after_goals(match, n), "home").pushes["viewer"] for n in range(EXACT_ROWS)]
         marked = _after_goals(match, EXACT_ROWS)
         marked = replace(marked, home_score=987654, version=876543)
-        template = (await renderer.render(marked, "home")).pushes["viewer"]
+        template = renderer.render(marked, "home").pushes["viewer"]
         template = template.replace("987654", SCORE_SLOT).replace("876543", VERSION_SLOT)
         rows[match.id] = {"exact": exact, "template": template}
     return {"snapshot": board_snapshot(rendered, "viewer"), "rows": rows, "page": page}

@@ -24,7 +24,7 @@ from .pages import TODAY, Clock, Page, by_competition, by_day, match_order
 from .render import PAGE_ROLES, RenderedRow, RenderedTimeline, Renderer, Role, partial, row_id, viewers_fragment
 from .transport import text_frame
 
-__all__ = ["BOARD_KEY", "SERVICE_RESTART", "TRY_AGAIN_LATER", "Connection", "Hub", "scored_side"]
+__all__ = ["BOARD_KEY", "SERVICE_RESTART", "TRY_AGAIN_LATER", "Connection", "Hub", "NotShown", "scored_side"]
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,16 @@ PASS_SLICE_SECONDS = 0.001
 SLICE_CHECK_EVERY = 32  # sockets between two looks at the clock
 PASS_INTERVAL = 0.05  # seconds: the shortest time between the starts of two passes
 SERVICE_RESTART = 1012  # htmx reconnects after it: the close of a worker that is stopping
+# A row whose pass fails goes again at the next pass interval, in this many passes in all
+# before it is given up when it is the one failing; the match's next version starts afresh.
+PASS_TRIES = 3
 HOLD_SECONDS = 300.0  # how long a page nobody watches keeps its matches in memory
 RECENT_LIMIT = 4096  # versions remembered of matches outside the window (see `apply`)
+
+
+class NotShown(Exception):
+    """The pass that was to carry a change failed: the change is queued again, but no socket
+    may have it yet."""
 
 
 def scored_side(before: Match, after: Match) -> Side | None:
@@ -93,6 +101,8 @@ class Hub:
         self._broadcaster: asyncio.Task[None] | None = None
         self._pass_started = -PASS_INTERVAL
         self.pass_slice_seconds = PASS_SLICE_SECONDS
+        self._failed_passes = 0  # in a row
+        self._row_failures: dict[tuple[str, int], int] = {}  # (match id, version) -> failed passes
 
     # -- what is held ---------------------------------------------------------------------
 
@@ -218,7 +228,8 @@ class Hub:
             connection.stop(SERVICE_RESTART)
 
     async def delivered(self) -> None:
-        """Wait until everything queued so far has been handed to every socket."""
+        """Wait until everything queued so far has been handed to every socket; raises
+        NotShown when the pass that was to carry it failed (it is tried again)."""
         waiting = self._next_pass or self._running_pass
         if waiting is not None:
             await asyncio.shield(waiting)
@@ -385,8 +396,17 @@ class Hub:
                 rows, self._queued_rows = self._queued_rows, {}
                 pages, self._queued_pages = self._queued_pages, set()
                 viewers, self._queued_viewers = self._queued_viewers, None
-                await self._send_pass(rows, pages, viewers)
-                self._running_pass.set_result(None)
+                try:
+                    await self._send_pass(rows, pages, viewers)
+                except Exception as error:
+                    log.exception("hub: a pass failed; what it carried goes again in the next one")
+                    self._queue_again(rows, pages, viewers)
+                    self._running_pass.set_exception(NotShown(str(error)))
+                    self._running_pass.exception()  # a pass nobody waits for is no unhandled error
+                else:
+                    self._failed_passes = 0
+                    self._row_failures.clear()
+                    self._running_pass.set_result(None)
                 self._running_pass = None
         finally:
             for waiting in (self._running_pass, self._next_pass):
@@ -394,6 +414,35 @@ class Hub:
                     waiting.set_result(None)
             self._running_pass = None
             self._broadcaster = None
+
+    def _queue_again(
+        self, rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]], pages: set[Page], viewers: str | None
+    ) -> None:
+        """Put a failed pass back in the queue behind anything newer queued meanwhile. A row
+        that fails to render on its own is given up after PASS_TRIES passes, and so is the
+        whole pass when its failure is no row's."""
+        self._failed_passes += 1
+        roles = {connection.role for connection in self.connections}
+        failing = {key for key, queued in rows.items() if not _renders(queued, roles)}
+        if not failing and self._failed_passes >= PASS_TRIES:
+            log.error("hub: gave up a pass that failed %d times: rows %s", self._failed_passes, ", ".join(rows))
+            return
+        for key, queued in rows.items():
+            if key in self._queued_rows or key not in self.rows:
+                continue  # a newer version is queued, or the match left the window
+            if key in failing:
+                tries = self._row_failures.get((key, queued[0].match.version), 0) + 1
+                if tries >= PASS_TRIES:
+                    del self._row_failures[key, queued[0].match.version]
+                    log.error("hub: gave up v%d of %s after %d failed passes", queued[0].match.version, key, tries)
+                    continue
+                self._row_failures[key, queued[0].match.version] = tries
+            self._queued_rows[key] = queued
+        self._queued_pages |= {page for page in pages if page in self._views}
+        if self._queued_viewers is None:
+            self._queued_viewers = viewers
+        if self._next_pass is None and (self._queued_rows or self._queued_pages or self._queued_viewers):
+            self._next_pass = asyncio.get_running_loop().create_future()
 
     async def _send_pass(
         self, rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]], pages: set[Page], viewers: str | None
@@ -442,3 +491,17 @@ class Hub:
         if viewers is not None and role != "feed":
             items.append((VIEWERS_KEY, viewers))
         return items
+
+
+def _renders(queued: tuple[RenderedRow, RenderedTimeline | None], roles: Iterable[Role]) -> bool:
+    """Whether a row (and its timeline) renders for every role a socket has."""
+    rendered, timeline = queued
+    try:
+        # A row renders on first use, and keeps only what rendered: asking is the test.
+        for role in roles:
+            rendered.pushes[role]
+            if timeline is not None and role in timeline.pushes:
+                timeline.pushes[role]
+    except Exception:
+        return False
+    return True

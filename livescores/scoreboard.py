@@ -18,13 +18,21 @@ from datetime import UTC, datetime
 from .bus import RESYNC, Bus
 from .config import Config
 from .fixtures import demo_draw
-from .hub import Hub
+from .hub import Hub, NotShown
 from .matches import Event, Match, Side
 from .messages import Command
 from .store import StaleVersion, Store, match_from_dict, match_to_dict
 from .window import Window
 
 log = logging.getLogger(__name__)
+
+
+class StoredNotShown(Exception):
+    """An event was stored, but the pass that was to show it failed (it is tried again)."""
+
+    def __init__(self, match: Match) -> None:
+        super().__init__(f"v{match.version} of {match.id} stored, not shown")
+        self.match = match
 
 
 class Scoreboard:
@@ -69,7 +77,8 @@ class Scoreboard:
         self._tasks.clear()
 
     async def record(self, command: Command, recorded_by: str | None) -> Match:
-        """Store an event, then show it; raises RuleViolation (nothing changed) when refused."""
+        """Store an event, then show it; raises RuleViolation (nothing changed) when refused,
+        StoredNotShown when it was stored but this worker's sockets could not be sent it."""
         event = command.event(datetime.now(UTC), recorded_by)
         try:
             match, _ = await self.store.record(command.match_id, event, command.expected_version)
@@ -81,7 +90,17 @@ class Scoreboard:
             raise
         await self._show(match, command.side if command.kind == "goal" else None)
         # Acknowledged once every socket here was handed the change: the scorer's own row first.
-        await self.hub.delivered()
+        try:
+            await self.hub.delivered()
+        except NotShown as error:
+            log.warning(
+                "event: %s %s v%d by %s stored, not shown yet",
+                command.kind,
+                match.id,
+                match.version,
+                recorded_by or "-",
+            )
+            raise StoredNotShown(match) from error
         log.info("event: %s %s v%d by %s", command.kind, match.id, match.version, recorded_by or "-")
         return match
 

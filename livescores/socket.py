@@ -29,6 +29,7 @@ from .matches import Match, RuleViolation
 from .messages import InvalidMessage, MessageTooLarge, parse_command
 from .pages import NoSuchPage, page_from_args
 from .render import Role, feedback
+from .scoreboard import StoredNotShown
 from .services import EXTENSION_KEY, Services
 from .store import StaleVersion
 from .transport import PING_FRAME, DirectWriter, release_when_closed
@@ -365,6 +366,10 @@ class LiveSocketEndpoint:
                     if scorer is None:
                         raise InvalidMessage("Only signed-in scorers can record events. Nothing was changed.")
                     match = await found.scoreboard.record(command, scorer)
+                except StoredNotShown as error:
+                    refused_in_a_row = 0
+                    connection.push("feedback", feedback(not_shown(error.match, command.kind)))
+                    continue
                 except MessageTooLarge as error:
                     connection.push("feedback", feedback(str(error)))
                     return MESSAGE_TOO_BIG
@@ -430,3 +435,8 @@ def _first_args(query_string: bytes) -> dict[str, str]:
 def describe(match: Match, kind: str) -> str:
     what = "Undid the last event" if kind == "undo" else f"Recorded {kind.replace('_', ' ')}"
     return f"{what}: {match.home} {match.home_score}–{match.away_score} {match.away}"
+
+
+def not_shown(match: Match, kind: str) -> str:
+    """For an event stored whose push failed: sending it again would record it twice."""
+    return f"{describe(match, kind)}. It is stored, but the pages could not be updated yet: do not send it again."

@@ -37,7 +37,7 @@ class Received:
 async def attach_viewers(live: Services, count: int) -> list[Received]:
     received = [Received() for _ in range(count)]
     for sink in received:
-        await live.hub.attach(Connection("viewer", sink.send, 10.0))
+        live.hub.attach(Connection("viewer", sink.send, 10.0))
     return received
 
 
@@ -53,8 +53,8 @@ async def test_a_burst_of_changes_reaches_each_socket_as_one_message(live: Servi
     await settle(live)
     first, second, third = live.hub.matches[:3]
     for match in (first, second, third):
-        await live.hub.apply(dataclasses.replace(match, version=match.version + 1, home_score=1), "home")
-    await live.hub.apply(dataclasses.replace(first, version=first.version + 2, home_score=2), "home")
+        live.hub.apply(dataclasses.replace(match, version=match.version + 1, home_score=1), "home")
+    live.hub.apply(dataclasses.replace(first, version=first.version + 2, home_score=2), "home")
     await settle(live)
     for viewer in viewers:
         assert len(viewer.messages) == 2, "the snapshot, then one message for the whole burst"
@@ -76,7 +76,7 @@ async def test_no_socket_sees_a_row_go_back_while_changes_and_sockets_interleave
         newer = dataclasses.replace(matches[match_id], version=matches[match_id].version + 1)
         newer = dataclasses.replace(newer, home_score=newer.home_score + 1)
         matches[match_id] = newer
-        await live.hub.apply(newer, "home")
+        live.hub.apply(newer, "home")
         if rng.random() < 0.3:
             viewers += await attach_viewers(live, 1)  # attaches while a pass may be half-way
         if rng.random() < 0.3:
@@ -95,7 +95,7 @@ async def test_a_scorer_is_acknowledged_after_the_row_reached_the_sockets(live: 
     await settle(live)
     match = live.hub.matches[0]
     newer = dataclasses.replace(match, version=match.version + 1, home_score=match.home_score + 1)
-    await live.hub.apply(newer, "home")
+    live.hub.apply(newer, "home")
     assert all(len(viewer.messages) == 1 for viewer in viewers), "queued, not yet sent"
     await settle(live)
     assert all(rows(viewer.messages[-1])[match.id].version == newer.version for viewer in viewers)
@@ -104,10 +104,10 @@ async def test_a_scorer_is_acknowledged_after_the_row_reached_the_sockets(live: 
 async def test_a_detached_socket_is_left_out_of_a_pass(live: Services) -> None:
     sink = Received()
     connection = Connection("viewer", sink.send, 10.0)
-    await live.hub.attach(connection)
+    live.hub.attach(connection)
     await settle(live)
     match = live.hub.matches[0]
-    await live.hub.apply(dataclasses.replace(match, version=match.version + 1, home_score=9), "home")
+    live.hub.apply(dataclasses.replace(match, version=match.version + 1, home_score=9), "home")
     live.hub.detach(connection)
     await settle(live)
     assert len(sink.messages) == 1, "only the snapshot"
@@ -120,7 +120,7 @@ async def test_a_page_gets_at_most_one_message_per_pass_interval(live: Services)
     match = live.hub.matches[0]
     started = time.monotonic()
     for version in range(match.version + 1, match.version + 4):
-        await live.hub.apply(dataclasses.replace(match, version=version, home_score=version), "home")
+        live.hub.apply(dataclasses.replace(match, version=version, home_score=version), "home")
         await settle(live)
     assert len(viewer.messages) == 4, "the snapshot and one message per change"
     assert time.monotonic() - started >= 2 * PASS_INTERVAL, "three passes back to back span two intervals"

@@ -113,7 +113,7 @@ async def test_hostile_team_names_render_as_text(app: object, live: Services) ->
         for n, name in enumerate(HOSTILE_NAMES)
     ]
     await live.store.add_fixtures(fixtures)
-    await live.hub.load(await live.store.all_matches())
+    live.hub.load(await live.store.all_matches())
     client = app.test_client()  # type: ignore[attr-defined]
     page = await (await client.get("/")).get_data(as_text=True)
     for name in HOSTILE_NAMES:

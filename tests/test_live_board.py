@@ -69,10 +69,10 @@ async def test_the_push_is_rendered_once_per_goal_not_per_client(
     calls = 0
     original = live.hub.renderer.render
 
-    async def counting(*args: object, **kwargs: object) -> object:
+    def counting(*args: object, **kwargs: object) -> object:
         nonlocal calls
         calls += 1
-        return await original(*args, **kwargs)  # type: ignore[arg-type]
+        return original(*args, **kwargs)  # type: ignore[arg-type]
 
     live.hub.renderer.render = counting  # type: ignore[method-assign]
     async with socket(scorer_client) as scorer, socket(client) as a, socket(client) as b, socket(client) as c:

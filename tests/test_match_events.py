@@ -17,6 +17,7 @@ from livescores.cli import open_scoreboard
 from livescores.config import Config
 from livescores.fixtures import fixture_key
 from livescores.matches import Event, Match, replay
+from livescores.render import RenderedTimeline
 from livescores.services import EXTENSION_KEY, Services
 from livescores.simulator import Simulator
 
@@ -169,9 +170,9 @@ async def test_a_timeline_is_rendered_once_per_change_and_only_while_watched(
     rendered: list[str] = []
     original = live.hub.renderer.timeline
 
-    async def counting(match: Match) -> object:
+    def counting(match: Match) -> RenderedTimeline:
         rendered.append(match.id)
-        return await original(match)
+        return original(match)
 
     live.hub.renderer.timeline = counting  # type: ignore[method-assign]
     detail = f"/ws?match={watched.id}"
@@ -196,7 +197,7 @@ async def test_the_clock_moves_on_without_anyone_scoring(config: Config) -> None
         await live.store.add_fixtures([("clock-test", fixture)])
         # Kicked off 59.7 s ago: the clock shows 1' now and 2' within a second.
         match, _ = await live.store.record(fixture.id, Event("kick_off", datetime.now(UTC) - timedelta(seconds=59.7)))
-        await live.hub.apply(match)
+        live.hub.apply(match)
         await live.hub.delivered()  # the kick-off's own push is not the tick this test waits for
         async with socket(app.test_client(), f"/ws?match={fixture.id}") as ws:
             first = await asyncio.wait_for(ws.receive(), 5)

@@ -117,9 +117,9 @@ async def test_a_second_yellow_shows_as_a_red_card_on_the_row_and_the_timeline(l
     rice = Incident("yellow_card", "home", "Rice", Minute(5))
     sent_off = Incident("red_card", "home", "Rice", Minute(20), second_yellow=True)
     carded = replace(match, version=match.version + 2, incidents=(*match.incidents, rice, sent_off))
-    rendered = await live.hub.renderer.render(carded, previous=match)
+    rendered = live.hub.renderer.render(carded, previous=match)
     assert 'class="red-card fresh"' in rendered.pushes["viewer"]
-    timeline = await live.hub.renderer.timeline(carded)
+    timeline = live.hub.renderer.timeline(carded)
     assert timeline.html["viewer"].count("Red card (second yellow)") == 1
     assert timeline.html["viewer"].count("Yellow card") == 1
 

@@ -107,7 +107,7 @@ async def test_a_goal_found_in_the_store_is_pushed_as_a_live_goal(unwatched: Qua
     live = services_of(unwatched)
     match = live.hub.matches[0]
     await record_elsewhere(live, match, "away", player="Kane")
-    await live.hub.load(await live.store.all_matches())
+    live.hub.load(await live.store.all_matches())
     push = live.hub.rows[match.id].pushes["viewer"]
     assert 'class="score away changed"' in push
     assert f"Goal: {match.home} {match.home_score}, {match.away} {match.away_score + 1}" in push

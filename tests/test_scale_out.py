@@ -406,8 +406,8 @@ async def test_a_resync_that_read_the_store_before_a_local_write_does_not_undo_i
     async with socket(client) as viewer:
         await viewer.receive()
         newer = dataclasses.replace(match, version=match.version + 1, home_score=match.home_score + 1)
-        await live.hub.apply(newer, "home")
-        await live.hub.load(read_before)
+        live.hub.apply(newer, "home")
+        live.hub.load(read_before)
         assert live.hub.rows[match.id].match == newer
         assert versions_of(match.id, await quiet(viewer)) == [newer.version]
 
