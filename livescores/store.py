@@ -10,29 +10,20 @@ one wait for the disk, for many events.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    JSON,
-    Column,
-    DateTime,
-    ForeignKey,
     Integer,
-    MetaData,
     String,
-    Table,
     Text,
-    UniqueConstraint,
     bindparam,
     cast,
     event,
@@ -47,44 +38,39 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, PoolProxiedConnection
 
-from .matches import Event, Incident, Match, Minute, RuleViolation, apply, fill_minute, replay
-
-metadata = MetaData()
-
-matches_table = Table(
-    "matches",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("home", String(80), nullable=False),
-    Column("away", String(80), nullable=False),
-    Column("kickoff", DateTime(timezone=True)),
-    Column("competition", String(80)),
-    Column("fixture_key", String(255), unique=True),
-    Column("version", Integer, nullable=False, server_default="0"),
-    Column("state", JSON, nullable=False),
-    Column("position", Integer, nullable=False, server_default="0"),
+from . import directory
+from .calendar import Competition, Team
+from .codec import (
+    FIXTURE_COLUMNS,
+    StoredState,
+    competition_row,
+    event_from_row,
+    event_row,
+    match_columns,
+    match_from_dict,
+    match_from_row,
+    match_to_dict,
+    state_to_json,
+    stored_state,
 )
+from .matches import Event, Match, RuleViolation, apply, fill_minute, replay
+from .reads import Reads, load_log
+from .schema import competitions_table, events_table, matches_table, metadata, settings_table, teams_table
 
-events_table = Table(
-    "events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("match_id", String(32), ForeignKey("matches.id"), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("kind", String(20), nullable=False),
-    Column("payload", JSON, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("recorded_by", String(80)),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("match_id", "version", name="uq_events_match_version"),
-)
-
-settings_table = Table(
-    "settings",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-)
+__all__ = [
+    "StaleVersion",
+    "Store",
+    "UnknownMatch",
+    "competitions_table",
+    "events_table",
+    "match_from_dict",
+    "match_to_dict",
+    "matches_table",
+    "metadata",
+    "settings_table",
+    "state_to_json",
+    "teams_table",
+]
 
 
 class UnknownMatch(RuleViolation):
@@ -97,7 +83,7 @@ class StaleVersion(RuleViolation):
         self.current = current  # the match as stored, for a sender whose view is out of date
 
 
-class Store:
+class Store(Reads):
     def __init__(self, database_url: str) -> None:
         self.url = make_url(database_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -161,35 +147,6 @@ class Store:
 
     # -- matches -----------------------------------------------------------------------------
 
-    async def all_matches(self) -> list[Match]:
-        async with self.reader.connect() as conn:
-            rows = await conn.execute(
-                select(matches_table).order_by(matches_table.c.position, matches_table.c.kickoff, matches_table.c.id)
-            )
-            return [_match_from_row(row._mapping) for row in rows]
-
-    async def get_match(self, match_id: str) -> Match | None:
-        async with self.reader.connect() as conn:
-            row = (await conn.execute(select(matches_table).where(matches_table.c.id == match_id))).first()
-            return _match_from_row(row._mapping) if row else None
-
-    async def change_marker(self) -> tuple[int, int]:
-        """Moves whenever any event or match is added: the newest event id and the match count."""
-        async with self.reader.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(
-                        select(func.coalesce(func.max(events_table.c.id), 0)).scalar_subquery(),
-                        select(func.count()).select_from(matches_table).scalar_subquery(),
-                    )
-                )
-            ).one()
-            return int(row[0]), int(row[1])
-
-    async def events(self, match_id: str) -> list[Event]:
-        async with self.reader.connect() as conn:
-            return await _load_log(conn, match_id)
-
     async def add_matches_if_empty(self, fixtures: Sequence[Match], opening: Sequence[Event] = ()) -> bool:
         """Insert the fixtures only into an empty database, each with the same opening events;
         safe when several workers race."""
@@ -198,14 +155,19 @@ class Store:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(7215005)"))
             if (await conn.execute(select(func.count()).select_from(matches_table))).scalar_one():
                 return False
-            await _insert_matches(conn, fixtures, start=0)
-            for match in fixtures:
+            placed = await directory.place(conn, fixtures)
+            await _insert_matches(conn, placed, start=0)
+            for match in placed:
                 for opening_event in opening:
                     match, _ = await _append(conn, match, opening_event)
             return True
 
-    async def add_fixtures(self, fixtures: Sequence[tuple[str, Match]]) -> list[Match]:
-        """Insert fixtures keyed by a natural key, skipping keys already present; all or nothing."""
+    async def add_fixtures(
+        self, fixtures: Sequence[tuple[str, Match]], competitions: Sequence[Competition] = ()
+    ) -> list[Match]:
+        """Insert fixtures keyed by a natural key, skipping keys already present, with the given
+        competitions (upserted by slug); all or nothing. Each new match joins its competition
+        and teams (see `directory.place`); returns them as stored, every calendar field filled."""
         async with self.write() as conn:
             if not self.is_sqlite:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(7215005)"))
@@ -216,9 +178,24 @@ class Store:
                 .all()
             )
             fresh = [(key, match) for key, match in fixtures if key not in existing]
+            placed = await directory.place(conn, [match for _, match in fresh], competitions)
             start = (await conn.execute(select(func.coalesce(func.max(matches_table.c.position), -1)))).scalar_one() + 1
-            await _insert_matches(conn, [match for _, match in fresh], start, [key for key, _ in fresh])
-            return [match for _, match in fresh]
+            await _insert_matches(conn, placed, start, [key for key, _ in fresh])
+            return placed
+
+    async def save_competition(self, competition: Competition) -> None:
+        """Add the competition, or change the one of its slug; RuleViolation if it is not valid."""
+        directory.check_competition(competition)
+        async with self.write() as conn:
+            await directory.upsert(conn, competitions_table, [competition_row(competition)])
+
+    async def merge_team(self, alias: str, into: str) -> Team:
+        """Make `alias` one more name of team `into` (a slug or a name), moving to it the matches
+        of the team the alias named until now; RuleViolation when `into` is no team."""
+        async with self.write() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(7215005)"))
+            return await directory.merge_team(conn, alias, into)
 
     async def record(self, match_id: str, event: Event, expected_version: int | None = None) -> tuple[Match, Event]:
         """Append one event to a match's log if the rules allow it; returns the match after it,
@@ -317,10 +294,7 @@ _Request = tuple[str, Event, int | None]  # match id, event, expected version
 _Outcome = tuple[Match, Event] | Exception
 
 
-class _Committed(NamedTuple):
-    match: Match
-    state: str  # as stored: json.dumps(state_to_json(match))
-    incidents: tuple[str, ...]  # each of the match's incidents as JSON, as it appears in `state`
+_Committed = StoredState
 
 
 class _SQLiteBatches:
@@ -396,54 +370,50 @@ class _SQLiteBatches:
         wanted = sorted({match_id for match_id, _, _ in requests})
         read: dict[str, Match] = {}
         unchanged: dict[str, _Committed] = {}
+        columns = [*FIXTURE_COLUMNS.values(), "state"]
         rows = db.execute(
-            "SELECT id, home, away, kickoff, competition, version, state FROM matches"
-            f" WHERE id IN ({', '.join('?' * len(wanted))})",
-            wanted,
+            f"SELECT {', '.join(columns)} FROM matches WHERE id IN ({', '.join('?' * len(wanted))})", wanted
         )
-        for match_id, home, away, kickoff, competition, version, state in rows:
+        for values in rows:
+            row = dict(zip(columns, values, strict=True))
+            match_id, version, state = row["id"], row["version"], row["state"]
             known = committed.get(match_id)
             # Versions only grow and fixtures never change, so an unchanged version and state
             # mean the match is as this process left it.
             if known is not None and known.match.version == version and known.state == state:
                 read[match_id], unchanged[match_id] = known.match, known
                 continue
-            read[match_id] = _match_from_row(
-                {
-                    "id": match_id,
-                    "home": home,
-                    "away": away,
-                    "kickoff": self._datetime_from_db(kickoff),
-                    "competition": competition,
-                    "version": version,
-                    "state": state,
-                }
-            )
+            row["kickoff"] = self._datetime_from_db(row["kickoff"])
+            read[match_id] = match_from_row(row)
         # An undo replays the match's whole log; only those matches' logs are read.
         logs = self._logs(db, sorted({m for m, asked, _ in requests if asked.kind == "undo" and m in read}))
         outcomes, after, accepted = _apply_batch(read, logs, requests)
-        written = {match_id: _stored_state(match, unchanged.get(match_id)) for match_id, match in after.items()}
+        written = {match_id: stored_state(match, unchanged.get(match_id)) for match_id, match in after.items()}
         if accepted:
-            recorded_at = self._datetime_to_db(datetime.now(UTC))
+            recorded_at = datetime.now(UTC)
+            new_rows = [event_row(match_id, version, event, recorded_at) for match_id, version, event in accepted]
             db.executemany(
                 "INSERT INTO events (match_id, version, kind, payload, at, recorded_by, recorded_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        match_id,
-                        version,
-                        event.kind,
-                        self._json_to_db(_event_payload(event)),
-                        self._datetime_to_db(event.at),
-                        event.recorded_by,
-                        recorded_at,
+                        row["match_id"],
+                        row["version"],
+                        row["kind"],
+                        self._json_to_db(row["payload"]),
+                        self._datetime_to_db(row["at"]),
+                        row["recorded_by"],
+                        self._datetime_to_db(recorded_at),
                     )
-                    for match_id, version, event in accepted
+                    for row in new_rows
                 ],
             )
             updated = db.executemany(
-                "UPDATE matches SET version = ?, state = ? WHERE id = ? AND version = ?",
-                [(new.match.version, new.state, match_id, read[match_id].version) for match_id, new in written.items()],
+                "UPDATE matches SET version = ?, state = ?, status = ? WHERE id = ? AND version = ?",
+                [
+                    (new.match.version, new.state, new.match.status, match_id, read[match_id].version)
+                    for match_id, new in written.items()
+                ],
             )
             if updated.rowcount != len(written):
                 raise StaleVersion("The match changed while recording; please try again.")
@@ -454,14 +424,16 @@ class _SQLiteBatches:
         if not match_ids:
             return logs
         rows = db.execute(
-            "SELECT match_id, kind, payload, at, recorded_by FROM events"
+            "SELECT match_id, version, kind, payload, at, recorded_by FROM events"
             f" WHERE match_id IN ({', '.join('?' * len(match_ids))}) ORDER BY match_id, version",
             match_ids,
         )
-        for match_id, kind, payload, at, recorded_by in rows:
+        for match_id, version, kind, payload, at, recorded_by in rows:
             logs[match_id].append(
-                _event_from_row(
+                event_from_row(
                     {
+                        "match_id": match_id,
+                        "version": version,
                         "kind": kind,
                         "payload": self._json_from_db(payload),
                         "at": self._datetime_from_db(at),
@@ -489,18 +461,18 @@ async def _record_batch(
         if known is not None and known.match.version == row.version and known.state == row.state:
             read[row.id], unchanged[row.id] = known.match, known
         else:
-            read[row.id] = _match_from_row(row._mapping)
+            read[row.id] = match_from_row(row._mapping)
     logs = {
-        match_id: await _load_log(conn, match_id)
+        match_id: await load_log(conn, match_id)
         for match_id in sorted({m for m, asked, _ in requests if asked.kind == "undo" and m in read})
     }
     outcomes, after, accepted = _apply_batch(read, logs, requests)
-    written = {match_id: _stored_state(match, unchanged.get(match_id)) for match_id, match in after.items()}
+    written = {match_id: stored_state(match, unchanged.get(match_id)) for match_id, match in after.items()}
     if accepted:
         recorded_at = datetime.now(UTC)
         await conn.execute(
             insert(events_table),
-            [_event_row(match_id, version, event, recorded_at) for match_id, version, event in accepted],
+            [event_row(match_id, version, event, recorded_at) for match_id, version, event in accepted],
         )
         updated = await conn.execute(
             _UPDATE_MATCHES,
@@ -509,6 +481,7 @@ async def _record_batch(
                 "was": [read[match_id].version for match_id in written],
                 "now": [new.match.version for new in written.values()],
                 "states": [new.state for new in written.values()],
+                "statuses": [new.match.status for new in written.values()],
             },
         )
         if updated.rowcount != len(written):
@@ -527,14 +500,15 @@ _READ_MATCHES = select(
 # One statement of one shape for any number of matches: executemany's row count is not given
 # by PostgreSQL's driver, and a VALUES list would be compiled anew for every batch.
 _UPDATE_MATCHES = text(
-    "UPDATE matches SET version = changes.now, state = CAST(changes.state AS JSON)"
-    " FROM unnest(:match_ids, :was, :now, :states) AS changes(match_id, was, now, state)"
+    "UPDATE matches SET version = changes.now, state = CAST(changes.state AS JSON), status = changes.status"
+    " FROM unnest(:match_ids, :was, :now, :states, :statuses) AS changes(match_id, was, now, state, status)"
     " WHERE matches.id = changes.match_id AND matches.version = changes.was"
 ).bindparams(
     bindparam("match_ids", type_=ARRAY(String)),
     bindparam("was", type_=ARRAY(Integer)),
     bindparam("now", type_=ARRAY(Integer)),
     bindparam("states", type_=ARRAY(Text)),
+    bindparam("statuses", type_=ARRAY(Text)),
 )
 
 
@@ -574,23 +548,6 @@ def _apply_batch(
     return outcomes, changed, accepted
 
 
-def _stored_state(match: Match, before: _Committed | None) -> _Committed:
-    """The match's state as `json.dumps(state_to_json(match))` writes it, reusing the text of
-    the incidents it shares with `before`: incidents are appended, or dropped from the end by an
-    undo, and serialising them all anew on every write would cost in proportion to them."""
-    parts: tuple[str, ...] | None = None
-    if before is not None:
-        old, new = before.match.incidents, match.incidents
-        if new[: len(old)] == old:
-            parts = before.incidents + tuple(json.dumps(_incident_to_json(i)) for i in new[len(old) :])
-        elif old[: len(new)] == new:
-            parts = before.incidents[: len(new)]
-    if parts is None:
-        parts = tuple(json.dumps(_incident_to_json(i)) for i in match.incidents)
-    head = json.dumps(state_to_json(replace(match, incidents=())))  # ends with "incidents": []}
-    return _Committed(match, head[: -len("]}")] + ", ".join(parts) + "]}", parts)
-
-
 def _step(current: Match, event: Event, log: list[Event] | None) -> tuple[Event, Match]:
     """The event as it will be stored, and the match after it; RuleViolation if refused."""
     event = fill_minute(current, event)
@@ -601,26 +558,14 @@ def _step(current: Match, event: Event, log: list[Event] | None) -> tuple[Event,
     return event, apply(current, event)
 
 
-def _event_row(match_id: str, version: int, event: Event, recorded_at: datetime) -> dict[str, Any]:
-    return {
-        "match_id": match_id,
-        "version": version,
-        "kind": event.kind,
-        "payload": _event_payload(event),
-        "at": event.at,
-        "recorded_by": event.recorded_by,
-        "recorded_at": recorded_at,
-    }
-
-
 async def _append(conn: AsyncConnection, current: Match, event: Event) -> tuple[Match, Event]:
-    log = await _load_log(conn, current.id) if event.kind == "undo" else None
+    log = await load_log(conn, current.id) if event.kind == "undo" else None
     event, after = _step(current, event, log)
-    await conn.execute(insert(events_table).values(_event_row(current.id, after.version, event, datetime.now(UTC))))
+    await conn.execute(insert(events_table).values(event_row(current.id, after.version, event, datetime.now(UTC))))
     updated = await conn.execute(
         update(matches_table)
         .where(matches_table.c.id == current.id, matches_table.c.version == current.version)
-        .values(version=after.version, state=state_to_json(after))
+        .values(version=after.version, state=state_to_json(after), status=after.status)
     )
     if updated.rowcount != 1:
         raise StaleVersion("The match changed while recording; please try again.")
@@ -636,134 +581,7 @@ async def _insert_matches(
     await conn.execute(
         insert(matches_table),
         [
-            {
-                "id": match.id,
-                "home": match.home,
-                "away": match.away,
-                "kickoff": match.kickoff,
-                "competition": match.competition,
-                "fixture_key": key,
-                "version": 0,
-                "state": state_to_json(match),
-                "position": start + index,
-            }
+            {**match_columns(match), "fixture_key": key, "version": 0, "position": start + index}
             for index, (match, key) in enumerate(zip(fixtures, keys, strict=True))
         ],
-    )
-
-
-async def _load_log(conn: AsyncConnection, match_id: str) -> list[Event]:
-    rows = await conn.execute(
-        select(events_table).where(events_table.c.match_id == match_id).order_by(events_table.c.version)
-    )
-    return [_event_from_row(row._mapping) for row in rows]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _event_payload(event: Event) -> dict[str, Any]:
-    return {
-        "side": event.side,
-        "player": event.player,
-        "minute": _minute_to_json(event.minute),
-        "penalty": event.penalty,
-        "own_goal": event.own_goal,
-    }
-
-
-def _event_from_row(row: Any) -> Event:
-    payload = row["payload"]
-    minute = payload.get("minute")
-    return Event(
-        kind=row["kind"],
-        at=_aware(row["at"]) or datetime.now(UTC),
-        side=payload.get("side"),
-        player=payload.get("player"),
-        minute=Minute(**minute) if minute else None,
-        penalty=bool(payload.get("penalty")),
-        own_goal=bool(payload.get("own_goal")),
-        recorded_by=row["recorded_by"],
-    )
-
-
-def state_to_json(match: Match) -> dict[str, Any]:
-    """The derived part of a match, as stored beside its log and sent between workers."""
-    return {
-        "status": match.status,
-        "period_started_at": match.period_started_at.isoformat() if match.period_started_at else None,
-        "home_score": match.home_score,
-        "away_score": match.away_score,
-        "incidents": [_incident_to_json(incident) for incident in match.incidents],
-    }
-
-
-def _minute_to_json(minute: Minute | None) -> dict[str, int] | None:
-    return {"base": minute.base, "added": minute.added} if minute is not None else None
-
-
-def match_to_dict(match: Match) -> dict[str, Any]:
-    return {
-        "id": match.id,
-        "home": match.home,
-        "away": match.away,
-        "kickoff": match.kickoff.isoformat() if match.kickoff else None,
-        "competition": match.competition,
-        "version": match.version,
-        "state": state_to_json(match),
-    }
-
-
-def match_from_dict(data: dict[str, Any]) -> Match:
-    return _match_from_row({**data, "kickoff": datetime.fromisoformat(data["kickoff"]) if data["kickoff"] else None})
-
-
-# By hand rather than dataclasses.asdict: a match's whole state is written with every event,
-# and asdict's generic recursion made that the most expensive step of a write.
-def _incident_to_json(incident: Incident) -> dict[str, Any]:
-    minute = incident.minute
-    return {
-        "kind": incident.kind,
-        "side": incident.side,
-        "player": incident.player,
-        "minute": _minute_to_json(minute),
-        "penalty": incident.penalty,
-        "own_goal": incident.own_goal,
-        "second_yellow": incident.second_yellow,
-    }
-
-
-def _incident_from_json(data: dict[str, Any]) -> Incident:
-    minute = data.get("minute")
-    return Incident(
-        data["kind"],
-        data.get("side"),
-        data.get("player"),
-        Minute(minute["base"], minute.get("added", 0)) if minute else None,
-        data.get("penalty", False),
-        data.get("own_goal", False),
-        data.get("second_yellow", False),
-    )
-
-
-def _match_from_row(row: Any) -> Match:
-    state = row["state"]
-    if isinstance(state, str):
-        state = json.loads(state)
-    started = state.get("period_started_at")
-    return Match(
-        id=row["id"],
-        home=row["home"],
-        away=row["away"],
-        kickoff=_aware(row["kickoff"]),
-        competition=row["competition"],
-        version=row["version"],
-        status=state.get("status", "scheduled"),
-        period_started_at=datetime.fromisoformat(started) if started else None,
-        home_score=state.get("home_score", 0),
-        away_score=state.get("away_score", 0),
-        incidents=tuple(_incident_from_json(i) for i in state.get("incidents", [])),
     )

@@ -9,7 +9,7 @@ import os
 import random
 import sqlite3
 from collections.abc import AsyncIterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,27 @@ from livescores.store import (
     state_to_json,
 )
 
+# As stored: add_fixtures gives each match its competition (Friendlies when none is named) and teams.
 FIXTURES = {
-    "m1": Match(id="m1", home="Hull", away="Stoke"),
-    "m2": Match(id="m2", home="A", away="B", kickoff=datetime(2026, 5, 1, 15, 0, tzinfo=UTC), competition="Cup"),
+    "m1": Match(
+        id="m1",
+        home="Hull",
+        away="Stoke",
+        competition="Friendlies",
+        competition_slug="friendlies",
+        home_slug="hull",
+        away_slug="stoke",
+    ),
+    "m2": Match(
+        id="m2",
+        home="A",
+        away="B",
+        kickoff=datetime(2026, 5, 1, 15, 0, tzinfo=UTC),
+        competition="Cup",
+        competition_slug="cup",
+        home_slug="a",
+        away_slug="b",
+    ),
 }
 
 
@@ -40,7 +58,13 @@ FIXTURES = {
 async def store(database_url: str) -> AsyncIterator[Store]:
     opened = Store(database_url)
     await opened.migrate()
-    await opened.add_fixtures([(f"k-{match_id}", match) for match_id, match in FIXTURES.items()])
+    bare = [
+        replace(match, competition=None if match_id == "m1" else match.competition, competition_slug=None)
+        for match_id, match in FIXTURES.items()
+    ]
+    assert await opened.add_fixtures([(f"k-{m.id}", replace(m, home_slug=None, away_slug=None)) for m in bare]) == list(
+        FIXTURES.values()
+    )
     # Closed within the test's event loop: connections left to the garbage collector would be
     # closed later, from a loop that no longer runs.
     yield opened
@@ -79,8 +103,8 @@ async def test_the_stored_state_is_always_the_replay_of_the_log(store: Store, se
             pass
         stored = await store.get_match("m1")
         assert stored is not None
-        fixture = Match(id="m1", home="Hull", away="Stoke")
-        assert stored == replay(fixture, await store.events("m1"))
+        assert (stored.id, stored.home, stored.away, stored.home_slug) == ("m1", "Hull", "Stoke", "hull")
+        assert stored == replay(stored.fixture, await store.events("m1"))
     assert accepted > 0
 
 
@@ -380,7 +404,7 @@ def test_a_match_goes_between_workers_and_into_the_store_unchanged() -> None:
         Event("red_card", at, side="home", player="Cy", minute=Minute(70)),
         Event("goal", at, side="home", player="Dee", minute=Minute(88), own_goal=True),
     ]
-    match = replay(Match(id="m1", home="Hull", away="Stoke"), events)
+    match = replay(FIXTURES["m1"], events)
     assert len(match.incidents) == 8
     state = state_to_json(match)
     assert state["incidents"] == [asdict(incident) for incident in match.incidents], "the stored format"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from livescores.store import metadata
+from livescores.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
