@@ -253,7 +253,7 @@ class LiveSocketEndpoint:
         except NoSuchPage:
             page = None
         if page is None or not await found.scoreboard.window.open_page(page):
-            self.log.refuse("unknown page", client=client)
+            self.log.refuse(f"unknown {page.kind if page is not None else 'page'}", client=client)
             await _refuse(scope, send, 404)
             return
         args = _first_args(scope.get("query_string", b""))

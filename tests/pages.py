@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-SCORE = re.compile(r'class="score (?P<side>home|away)[^"]*">(?P<goals>\d+)<')
+SCORE = re.compile(r'class="score (?P<side>home|away)[^"]*">(?P<goals>\d*)<')
 
 
 @dataclass(frozen=True)
@@ -14,8 +14,8 @@ class Row:
     id: str
     home: str
     away: str
-    home_score: int
-    away_score: int
+    home_score: int | None  # None: not kicked off, no score shown
+    away_score: int | None
     version: int
     html: str
 
@@ -60,7 +60,7 @@ def rows(html: str) -> dict[str, Row]:
         end = html.find("</li>\n</hx-partial>", li.start())
         end = html.find('<li class="match', li.end()) if end == -1 else end
         body = html[li.start() : end if end != -1 else len(html)]
-        scores = {m.group("side"): int(m.group("goals")) for m in SCORE.finditer(body)}
+        scores = {m.group("side"): int(m.group("goals")) if m.group("goals") else None for m in SCORE.finditer(body)}
         home = texts(body, "team home")[0]
         away = texts(body, "team away")[0]
         found[match_id] = Row(

@@ -109,7 +109,7 @@ HOSTILE_NAMES = [
 
 async def test_hostile_team_names_render_as_text(app: object, live: Services) -> None:
     fixtures = [
-        (f"hostile-{n}", Match(id=f"hostile{n}", home=name, away=HOSTILE_NAMES[-1 - n]))
+        (f"hostile-{n}", Match(id=f"hostile{n}", home=name, away=HOSTILE_NAMES[-1 - n], kickoff=datetime.now(UTC)))
         for n, name in enumerate(HOSTILE_NAMES)
     ]
     await live.store.add_fixtures(fixtures)
