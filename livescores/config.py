@@ -44,10 +44,6 @@ class Config:
     worker_count: int = 1
     timezone: str = "UTC"  # the home time zone: which day a match belongs to
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env

@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
+from .closecodes import SERVICE_RESTART, TRY_AGAIN_LATER
 from .matches import Match, Side, clock_label
 from .render import RenderedRow, RenderedTimeline, Renderer, Role, board_snapshot, partial, row_id, viewers_fragment
 from .transport import DirectWriter, text_frame
@@ -32,10 +33,6 @@ VIEWERS_KEY = "viewers"
 PASS_SLICE_SECONDS = 0.001
 SLICE_CHECK_EVERY = 32  # sockets between two looks at the clock
 PASS_INTERVAL = 0.05  # seconds: the shortest time between the starts of two passes
-
-
-SERVICE_RESTART = 1012  # htmx reconnects after it: the close of a worker that is stopping
-TRY_AGAIN_LATER = 1013  # htmx reconnects after it: the close of a socket that stopped reading
 
 
 class Connection:
