@@ -3,7 +3,7 @@ VENV ?= .venv
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-fast lint chromium bench
+.PHONY: run test test-fast screenshots lint chromium bench
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,12 +15,18 @@ run: $(STAMP)
 	$(VENV)/bin/hypercorn --config hypercorn.toml --bind 127.0.0.1:$(PORT) livescores:app
 
 # The whole suite, as CI runs it: browser and multi-process tests included, on SQLite and
-# PostgreSQL, against the real Redis and PostgreSQL servers (see README, "Tests").
+# PostgreSQL, against the real Redis and PostgreSQL servers (see README, "Tests"), which must be
+# running: here a missing one fails the run, where plain `pytest` skips its tests.
 test: $(STAMP) chromium
-	$(VENV)/bin/pytest -m "" $(PYTEST_ARGS)
+	LIVESCORES_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -m "" $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The README's screenshots, taken again by the browser test that takes them on every run
+# (into a temporary folder then); commit docs/screenshots afterwards.
+screenshots: $(STAMP) chromium
+	LIVESCORES_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -m slow tests/test_browser_ui.py -k screenshots
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check livescores tests bench

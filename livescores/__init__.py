@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import sys
@@ -10,8 +11,9 @@ from pathlib import Path
 from quart import Quart, Response, request
 
 from . import api, boards, feeds, views
+from .asgi import BuildOnFirstCall
 from .auth import init_auth
-from .bus import open_bus
+from .bus import Bus, open_bus
 from .calendar import home_zone
 from .config import Config
 from .hub import Hub
@@ -54,14 +56,21 @@ def create_app(config: Config | None = None) -> Quart:
         bus = open_bus(config.bus_url, config.bus_channel, config.bus_verify_tls)
         hub = Hub(Renderer(app.jinja_env), socket_budget(config.max_sockets), clock_for(home_zone(config.timezone)))
         scoreboard = Scoreboard(config, store, bus, hub)
-        await scoreboard.start()
-        app.secret_key = config.secret_key or await store.setting("secret_key", lambda: secrets.token_hex(32))
-        token = config.scorer_token or await store.setting("scorer_token", lambda: secrets.token_urlsafe(24))
+        try:
+            await scoreboard.start()
+            app.secret_key = config.secret_key or await store.setting("secret_key", lambda: secrets.token_hex(32))
+            token = config.scorer_token or await store.setting("scorer_token", lambda: secrets.token_urlsafe(24))
+        except BaseException:
+            # Hypercorn runs no after_serving when before_serving fails: without this the
+            # scoreboard's tasks would outlive the failed start, with the store and bus open.
+            with contextlib.suppress(Exception):  # the failure to report is the one above
+                await _close(scoreboard, bus, store)
+            raise
         app.extensions[EXTENSION_KEY] = Services(config, store, bus, hub, scoreboard, token)
         app.extensions[DRAIN_KEY] = drain = Drain(hub)
         drain.install()
         workers = max(config.worker_count, hypercorn_worker_count())
-        if workers > 1 and bus.name == "memory":
+        if workers > 1 and not bus.shared:
             log.warning(
                 "MISCONFIGURED: %d workers share no bus, so a goal reaches only its own worker's viewers. "
                 "Set REDIS_URL.",
@@ -78,9 +87,7 @@ def create_app(config: Config | None = None) -> Quart:
             await drain.uninstall()
         found: Services | None = app.extensions.pop(EXTENSION_KEY, None)
         if found is not None:
-            await found.scoreboard.stop()
-            await found.bus.close()
-            await found.store.close()
+            await _close(found.scoreboard, found.bus, found.store)
 
     @app.after_request
     async def security_headers(response: Response) -> Response:
@@ -105,6 +112,12 @@ def frame_ancestors(config: Config, path: str) -> str:
     return "'none'"
 
 
+async def _close(scoreboard: Scoreboard, bus: Bus, store: Store) -> None:
+    await scoreboard.stop()
+    await bus.close()
+    await store.close()
+
+
 def _configure_logging() -> None:
     root = logging.getLogger("livescores")
     if not root.handlers:
@@ -114,4 +127,5 @@ def _configure_logging() -> None:
         root.setLevel(logging.INFO)
 
 
-app = create_app()
+# What `hypercorn livescores:app` serves; importing the package builds nothing.
+app = BuildOnFirstCall(create_app)

@@ -18,7 +18,7 @@ from quart_auth import AuthUser, QuartAuth, current_user
 from werkzeug.http import parse_cookie
 
 from .config import Config
-from .render import Role
+from .roles import Role
 
 CSRF_COOKIE = "livescores_csrf"
 MARK_SEPARATOR = "|"

@@ -21,7 +21,10 @@ RESYNC = "__resync__"  # yielded by listen() whenever messages may have been mis
 
 
 class Bus(Protocol):
-    name: str
+    name: str  # for logs: what it is, never what to do
+    # Whether other processes receive what it publishes: if not, a worker shows its own changes
+    # and no one else's, so it need not publish them, and looks in the store for other writers.
+    shared: bool
 
     async def publish(self, message: str) -> None: ...
 
@@ -36,6 +39,7 @@ class MemoryBus:
     """Fan-out within one process; every listener gets every message in order."""
 
     name = "memory"
+    shared = False
 
     def __init__(self) -> None:
         self._listeners: set[asyncio.Queue[str]] = set()
@@ -65,6 +69,7 @@ class RedisBus:
     """Redis pub/sub: publishes on a shared client, listens on a connection of its own."""
 
     name = "redis"
+    shared = True
 
     def __init__(
         self,

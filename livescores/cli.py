@@ -11,6 +11,9 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from . import ROOT
 from .bus import open_bus
 from .calendar import home_zone
 from .config import Config
@@ -30,14 +33,18 @@ async def upgrade_database(config: Config) -> None:
         await store.close()
 
 
+def template_environment() -> Environment:
+    """The partials' templates for a process that serves no pages: the web app's files with its
+    escaping, without building a web app (and reading its configuration) to get them."""
+    return Environment(loader=FileSystemLoader(ROOT / "templates"), autoescape=select_autoescape())
+
+
 @asynccontextmanager
 async def open_scoreboard(config: Config) -> AsyncIterator[Scoreboard]:
     """The web app's write path (store, bus, a hub with no sockets) for a command-line process."""
-    from . import create_app
-
     store = Store(config.database_url)
     bus = open_bus(config.bus_url)
-    hub = Hub(Renderer(create_app(config).jinja_env), max_connections=0, clock=clock_for(home_zone(config.timezone)))
+    hub = Hub(Renderer(template_environment()), max_connections=0, clock=clock_for(home_zone(config.timezone)))
     scoreboard = Scoreboard(config, store, bus, hub)
     try:
         await scoreboard.start()

@@ -6,9 +6,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATA_DIR = Path("instance")
+Number = TypeVar("Number", int, float)
 
 
 def normalise_database_url(url: str) -> str:
@@ -44,10 +46,6 @@ class Config:
     worker_count: int = 1
     timezone: str = "UTC"  # the home time zone: which day a match belongs to
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
@@ -64,14 +62,26 @@ class Config:
             allowed_origins=_split(env.get("LIVESCORES_ALLOWED_ORIGINS", "")),
             frame_ancestors=_split(env.get("LIVESCORES_FRAME_ANCESTORS", "")),
             trust_proxy_headers=env.get("LIVESCORES_TRUST_PROXY", "") in {"1", "true", "yes"},
-            max_sockets=int(env.get("LIVESCORES_MAX_SOCKETS", "19500")),
-            clock_interval_seconds=float(env.get("LIVESCORES_CLOCK_INTERVAL", "15")),
-            viewer_count_seconds=float(env.get("LIVESCORES_VIEWER_COUNT_INTERVAL", "5")),
-            store_poll_seconds=float(env.get("LIVESCORES_STORE_POLL", "2")),
+            max_sockets=_number(env, "LIVESCORES_MAX_SOCKETS", 19500),
+            clock_interval_seconds=_number(env, "LIVESCORES_CLOCK_INTERVAL", 15.0),
+            viewer_count_seconds=_number(env, "LIVESCORES_VIEWER_COUNT_INTERVAL", 5.0),
+            store_poll_seconds=_number(env, "LIVESCORES_STORE_POLL", 2.0),
             create_demo_matches=env.get("LIVESCORES_DEMO", "1") not in {"0", "false", "no"},
             worker_count=int(env.get("WEB_CONCURRENCY", "1") or 1),
             timezone=_zone_name(env.get("LIVESCORES_TIMEZONE") or "UTC"),
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: Number) -> Number:
+    """A number from the environment; one that is not a number stops the start, naming the variable."""
+    value = env.get(name)
+    if value is None:
+        return default
+    try:
+        return type(default)(value)
+    except ValueError:
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ValueError(f"{name}={value!r} is not {kind}.") from None
 
 
 def _zone_name(name: str) -> str:

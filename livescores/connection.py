@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from .closecodes import TRY_AGAIN_LATER
 from .pages import TODAY, Page
 from .render import Role
 from .transport import DirectWriter, text_frame
@@ -15,7 +16,6 @@ from .transport import DirectWriter, text_frame
 log = logging.getLogger(__name__)
 
 BOARD_KEY = "board"
-TRY_AGAIN_LATER = 1013  # htmx reconnects after it: the close of a socket that stopped reading
 
 
 class Connection:

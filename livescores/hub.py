@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .connection import BOARD_KEY, TRY_AGAIN_LATER, Connection
+from .closecodes import SERVICE_RESTART, TRY_AGAIN_LATER
+from .connection import BOARD_KEY, Connection
 from .matches import Match, Side, clock_label
 from .pages import TODAY, Clock, Page, by_competition, by_day, match_order
 from .render import PAGE_ROLES, RenderedRow, RenderedTimeline, Renderer, Role, partial, row_id, viewers_fragment
@@ -35,7 +36,6 @@ VIEWERS_KEY = "viewers"
 PASS_SLICE_SECONDS = 0.001
 SLICE_CHECK_EVERY = 32  # sockets between two looks at the clock
 PASS_INTERVAL = 0.05  # seconds: the shortest time between the starts of two passes
-SERVICE_RESTART = 1012  # htmx reconnects after it: the close of a worker that is stopping
 # A row whose pass fails goes again at the next pass interval, in this many passes in all
 # before it is given up when it is the one failing; the match's next version starts afresh.
 PASS_TRIES = 3

@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
 import time
 from collections.abc import Callable
 from typing import Any
 
+from . import compat
+from .closecodes import SERVICE_RESTART
 from .hub import Hub
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,8 @@ STOP_GRACE = 3.0  # after draining, how long a signalled worker waits for Hyperc
 def hypercorn_worker_setting(name: str) -> Any:
     """What Hypercorn handed this worker process when it spawned it (its `config` and
     `shutdown_event`), or None when the app does not run in a Hypercorn worker process."""
-    kwargs = getattr(multiprocessing.current_process(), "_kwargs", None)
-    return kwargs.get(name) if isinstance(kwargs, dict) else None
+    kwargs = compat.spawn_kwargs()
+    return kwargs.get(name) if kwargs is not None else None
 
 
 def hypercorn_worker_count() -> int:
@@ -56,7 +57,7 @@ class Drain:
 
     def install(self) -> None:
         loop = asyncio.get_running_loop()
-        previous = getattr(loop, "_signal_handlers", {}).get(signal.SIGTERM)
+        previous = compat.sigterm_handle(loop)
         before = signal.getsignal(signal.SIGTERM)
 
         def on_sigterm() -> None:
@@ -64,7 +65,7 @@ class Drain:
             # The signal still reaches whoever had it: a Hypercorn serving in this very process,
             # another server's handler, or (a Hypercorn worker's lot) the default, which ends it.
             if previous is not None:
-                previous._run()
+                compat.run_handle(previous)
             elif callable(before):
                 before(signal.SIGTERM, None)
             elif before == signal.SIG_DFL and self._fallback is None:
@@ -92,7 +93,7 @@ class Drain:
 
     def begin(self, reason: str) -> None:
         if self._task is None:
-            log.info("shutdown: %s; closing %d sockets with 1012", reason, len(self.hub.connections))
+            log.info("shutdown: %s; closing %d sockets with %d", reason, len(self.hub.connections), SERVICE_RESTART)
             self.hub.begin_closing()
             self._task = asyncio.create_task(self._wait_for_sockets(), name="drain")
 
@@ -122,9 +123,10 @@ class Drain:
         self.begin("Hypercorn is stopping this worker")
 
 
-def _restore_sigterm(loop: asyncio.AbstractEventLoop, previous: Any, before: Any) -> None:
+def _restore_sigterm(loop: asyncio.AbstractEventLoop, previous: compat.SignalHandle | None, before: Any) -> None:
     if previous is not None:
-        loop.add_signal_handler(signal.SIGTERM, previous._callback, *previous._args)
+        callback, args = compat.handle_callback(previous)
+        loop.add_signal_handler(signal.SIGTERM, callback, *args)
         return
     loop.remove_signal_handler(signal.SIGTERM)
     signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)

@@ -19,10 +19,9 @@ from markupsafe import escape
 
 from .matches import SIDES, Match, Minute, Side, clock_label
 from .pages import day_title
+from .roles import PAGE_ROLES as PAGE_ROLES
+from .roles import Role as Role
 
-# "feed" is the JSON change stream for integrations (`/api/stream`), rendered beside the pages.
-Role = Literal["viewer", "scorer", "feed"]
-PAGE_ROLES: tuple[Role, ...] = ("viewer", "scorer")
 ROLES: tuple[Role, ...] = (*PAGE_ROLES, "feed")
 
 

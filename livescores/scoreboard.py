@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import secrets
@@ -17,11 +16,12 @@ from datetime import UTC, datetime
 
 from .bus import RESYNC, Bus
 from .config import Config
+from .envelope import MatchChanged, Watching, decode, encode
 from .fixtures import demo_draw
 from .hub import Hub, NotShown
 from .matches import Event, Match, Side
 from .messages import Command
-from .store import StaleVersion, Store, match_from_dict, match_to_dict
+from .store import StaleVersion, Store
 from .window import Window
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,9 @@ class Scoreboard:
             asyncio.create_task(self._run_clock(), name="match-clock"),
             asyncio.create_task(self._count_viewers(), name="viewer-count"),
         ]
-        if self.bus.name != "memory":
+        if self.bus.shared:
             self._tasks.append(asyncio.create_task(self._republish(), name="bus-republish"))
-        if self.bus.name == "memory" and self.config.store_poll_seconds > 0:
+        elif self.config.store_poll_seconds > 0:
             self._tasks.append(asyncio.create_task(self._watch_store(), name="store-watcher"))
 
     async def stop(self) -> None:
@@ -115,9 +115,9 @@ class Scoreboard:
 
     async def _show(self, match: Match, changed: Side | None) -> None:
         self.hub.apply(match, changed)
-        if self.bus.name == "memory":
-            return  # this process's hub, just updated, is the in-process bus's only listener
-        message = json.dumps({"match": match_to_dict(match), "changed": changed})
+        if not self.bus.shared:
+            return  # this process's hub, just updated, is the bus's only listener
+        message = encode(MatchChanged(match, changed))
         try:
             await self.bus.publish(message)
             self._unpublished.pop(match.id, None)
@@ -158,12 +158,12 @@ class Scoreboard:
                 if message == RESYNC:
                     await self._reload_board()
                     continue
-                data = json.loads(message)
-                if "watching" in data:
-                    if data["worker"] != self.worker_id:
-                        self._watching_elsewhere[data["worker"]] = (int(data["watching"]), time.monotonic())
-                    continue
-                self.hub.apply(match_from_dict(data["match"]), data.get("changed"))
+                decoded = decode(message)
+                if isinstance(decoded, Watching):
+                    if decoded.worker != self.worker_id:
+                        self._watching_elsewhere[decoded.worker] = (decoded.count, time.monotonic())
+                elif isinstance(decoded, MatchChanged):
+                    self.hub.apply(decoded.match, decoded.changed)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -192,8 +192,8 @@ class Scoreboard:
             await asyncio.sleep(interval)
             here = self.hub.watching_here
             try:
-                if self.bus.name != "memory":
-                    await self.bus.publish(json.dumps({"worker": self.worker_id, "watching": here}))
+                if self.bus.shared:
+                    await self.bus.publish(encode(Watching(self.worker_id, here)))
             except Exception as error:
                 log.debug("bus: could not publish the viewer count: %s", error)
             now = time.monotonic()

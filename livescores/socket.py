@@ -14,21 +14,25 @@ import asyncio
 import contextlib
 import logging
 import time
+import tomllib
 from collections import Counter
 from collections.abc import Awaitable
 from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from quart import Quart
 
 from .auth import scorer_from_cookies, websocket_origin_allowed
+from .closecodes import INTERNAL_ERROR, MESSAGE_TOO_BIG, POLICY_VIOLATION, SERVICE_RESTART, TRY_AGAIN_LATER
 from .gc_policy import FreezePolicy
-from .hub import SERVICE_RESTART, TRY_AGAIN_LATER, Connection, Hub
+from .hub import Connection, Hub
 from .matches import Match, RuleViolation
 from .messages import InvalidMessage, MessageTooLarge, parse_command
 from .pages import NoSuchPage, page_from_args
-from .render import Role, feedback
+from .render import feedback
+from .roles import Role
 from .scoreboard import StoredNotShown
 from .services import EXTENSION_KEY, Services
 from .store import StaleVersion
@@ -37,11 +41,7 @@ from .transport import PING_FRAME, DirectWriter, release_when_closed
 log = logging.getLogger(__name__)
 
 PATH = "/ws"
-# htmx reconnects after 1011-1013 and never after 1008/1009; 1000 would strand the page.
-POLICY_VIOLATION = 1008
-MESSAGE_TOO_BIG = 1009
-INTERNAL_ERROR = 1011
-FRAME_LIMIT = 65536  # hypercorn.toml's websocket_max_message_size
+HYPERCORN_TOML = Path(__file__).resolve().parent.parent / "hypercorn.toml"
 ABUSE_LIMIT = 100  # refused messages in a row before a socket counts as hostile
 SUMMARY_SECONDS = 60.0
 # Well inside the 55 s after which Heroku's router drops a silent connection.
@@ -60,6 +60,20 @@ CLOSE_REASONS = {
 # Closes an operator may need to look into: logged as warnings.
 ABNORMAL = frozenset({POLICY_VIOLATION, MESSAGE_TOO_BIG, INTERNAL_ERROR, TRY_AGAIN_LATER})
 MOST_ORIGINS = 5
+
+
+def configured_frame_limit(path: Path = HYPERCORN_TOML) -> int | None:
+    """`websocket_max_message_size` in hypercorn.toml, which `make run`, the Procfile and the
+    tests serve with; None when the file is not beside the package (an installed copy)."""
+    try:
+        with path.open("rb") as file:
+            value = tomllib.load(file).get("websocket_max_message_size")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+FRAME_LIMIT = configured_frame_limit()
 
 Scope = dict[str, Any]
 Receive = Any
@@ -260,7 +274,7 @@ class LiveSocketEndpoint:
         writer = DirectWriter.find(send)  # before accept: it declines compression
         if writer is not None and not self._frame_limit_checked:
             self._frame_limit_checked = True
-            if writer.frame_limit() > FRAME_LIMIT:
+            if FRAME_LIMIT is not None and writer.frame_limit() > FRAME_LIMIT:
                 log.warning(
                     "Hypercorn reads WebSocket messages of up to %d bytes before the app can refuse them; "
                     "run it with --config hypercorn.toml (as the Procfile does) to read at most %d.",
@@ -383,7 +397,7 @@ class LiveSocketEndpoint:
                         return POLICY_VIOLATION
                     continue
                 refused_in_a_row = 0
-                connection.push("feedback", feedback(describe(match, command.kind), level="ok"))
+                connection.push("feedback", feedback(acknowledgement(match, command.kind), level="ok"))
         finally:
             stopped.remove_done_callback(wakeup)
 
@@ -432,11 +446,13 @@ def _first_args(query_string: bytes) -> dict[str, str]:
     return args
 
 
-def describe(match: Match, kind: str) -> str:
+def acknowledgement(match: Match, kind: str) -> str:
+    """What a scorer is told once an event is stored: what was done, and the score now."""
     what = "Undid the last event" if kind == "undo" else f"Recorded {kind.replace('_', ' ')}"
     return f"{what}: {match.home} {match.home_score}–{match.away_score} {match.away}"
 
 
 def not_shown(match: Match, kind: str) -> str:
     """For an event stored whose push failed: sending it again would record it twice."""
-    return f"{describe(match, kind)}. It is stored, but the pages could not be updated yet: do not send it again."
+    done = acknowledgement(match, kind)
+    return f"{done}. It is stored, but the pages could not be updated yet: do not send it again."

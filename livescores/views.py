@@ -69,13 +69,11 @@ async def signin_form() -> ResponseReturnValue:
         return await _signin_page()
     # The one-click link printed at start-up, as Jupyter's is: guessed links count as wrong
     # tokens, like the form's.
-    client = _client_address()
-    throttle = services().signin_throttle
-    wait = throttle.retry_after(client)
-    if wait:
-        return await _signin_page(f"Too many wrong tokens. Try again in {wait} seconds.", 429, retry_after=wait)
+    refused = await _throttled()
+    if refused is not None:
+        return refused
     if not token_matches(given, services().scorer_token):
-        throttle.failed(client)
+        services().signin_throttle.failed(_client_address())
         return await _signin_page("That sign-in link is not right. Enter the token below.", 403)
     sign_in("scorer")
     return redirect(url_for("boards.today_board"))
@@ -84,11 +82,9 @@ async def signin_form() -> ResponseReturnValue:
 @blueprint.post("/signin")
 async def signin() -> ResponseReturnValue:
     form = await request.form
-    client = _client_address()
-    throttle = services().signin_throttle
-    wait = throttle.retry_after(client)
-    if wait:
-        return await _signin_page(f"Too many wrong tokens. Try again in {wait} seconds.", 429, retry_after=wait)
+    refused = await _throttled()
+    if refused is not None:
+        return refused
     if not csrf_valid(form.get("csrf")):
         return await _signin_page("The form expired or did not come from this site. Please try again.", 400)
     try:
@@ -96,7 +92,7 @@ async def signin() -> ResponseReturnValue:
     except RuleViolation as error:
         return await _signin_page(str(error), 400)
     if not token_matches(form.get("token", ""), services().scorer_token):
-        throttle.failed(client)
+        services().signin_throttle.failed(_client_address())
         return await _signin_page("That token is not right.", 403)
     sign_in(name)
     return redirect(url_for("boards.today_board"))
@@ -124,6 +120,14 @@ async def healthz() -> tuple[dict[str, object], int]:
     sockets = len(app_services.hub.connections)
     body = {"status": "ok" if healthy else "unavailable", **checks, "sockets": sockets, "worker": os.getpid()}
     return body, 200 if healthy else 503
+
+
+async def _throttled() -> Response | None:
+    """The 429 page for a client with too many wrong tokens of late, through the form or a link."""
+    wait = services().signin_throttle.retry_after(_client_address())
+    if not wait:
+        return None
+    return await _signin_page(f"Too many wrong tokens. Try again in {wait} seconds.", 429, retry_after=wait)
 
 
 async def _signin_page(error: str | None = None, status: int = 200, retry_after: int = 0) -> Response:

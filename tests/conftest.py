@@ -3,7 +3,6 @@ test), the real app inside Quart's test harness, and scorer sign-in through the 
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,10 +16,10 @@ from livescores import create_app
 from livescores.config import Config
 from livescores.services import EXTENSION_KEY, Services
 
+from .services import POSTGRES_ADMIN_URL, REDIS_TEST_URL, need_postgres
 from .support import SCORER_TOKEN, sign_in
 
-POSTGRES_ADMIN_URL = os.environ.get("LIVESCORES_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
-REDIS_TEST_URL = os.environ.get("LIVESCORES_TEST_REDIS", "redis://127.0.0.1:6379/0")
+__all__ = ["POSTGRES_ADMIN_URL", "REDIS_TEST_URL"]  # imported from here by the tests
 
 
 async def create_postgres_database() -> str:
@@ -53,6 +52,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'livescores.db'}"
         return
+    need_postgres()
     url = await create_postgres_database()
     try:
         yield url.replace("postgresql://", "postgresql+asyncpg://", 1)
@@ -99,6 +99,7 @@ def live(app: Quart) -> Services:
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
     """A fresh PostgreSQL database (plain URL) for tests that start servers on it."""
+    need_postgres()
     url = await create_postgres_database()
     try:
         yield url

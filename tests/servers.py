@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .services import need_redis_server_program
 from .support import SCORER_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,6 +160,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        need_redis_server_program()
         self.directory.mkdir(parents=True, exist_ok=True)
         command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         log = (self.directory / "redis.log").open("ab")

@@ -16,10 +16,13 @@ from livescores.bus import RESYNC, Bus, MemoryBus, RedisBus, open_bus
 
 from .conftest import REDIS_TEST_URL, private_channel
 from .servers import redis_server
+from .services import need_redis
 
 
 @pytest.fixture(params=["memory", "redis"])
 async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
+    if request.param == "redis":
+        need_redis()
     opened = open_bus("memory://" if request.param == "memory" else REDIS_TEST_URL, private_channel())
     try:
         yield opened
@@ -86,6 +89,7 @@ async def test_ping_answers_while_the_backend_is_up(bus: Bus) -> None:
 
 
 async def test_buses_on_other_channels_hear_nothing() -> None:
+    need_redis()
     ours, theirs = RedisBus(REDIS_TEST_URL, private_channel()), RedisBus(REDIS_TEST_URL, private_channel())
     try:
         async with listening(ours) as heard:
@@ -109,6 +113,7 @@ def test_the_bus_is_chosen_by_url() -> None:
 
 
 async def test_an_idle_subscription_is_kept_alive_and_yields_only_published_messages() -> None:
+    need_redis()
     bus = RedisBus(REDIS_TEST_URL, private_channel(), idle_timeout=0.1)
     try:
         async with listening(bus) as heard:

@@ -29,6 +29,7 @@ from livescores.config import Config
 from .conftest import REDIS_TEST_URL, private_channel
 from .pages import feedback, rows
 from .servers import ROOT, Server, free_port, scorer_cookie, server_env, wait_until_healthy
+from .services import need_redis
 
 HONCHO = str(Path(sys.executable).with_name("honcho"))
 
@@ -166,6 +167,7 @@ def honcho(tmp_path: Path, process: str, port: int, env: dict[str, str]) -> subp
 
 @pytest.mark.slow
 async def test_the_procfile_runs_as_a_platform_runs_it(tmp_path: Path, postgres_url: str) -> None:
+    need_redis()
     env = server_env(
         tmp_path,
         DATABASE_URL=postgres_url.replace("postgresql://", "postgres://", 1),  # Heroku's spelling

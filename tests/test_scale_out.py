@@ -30,12 +30,15 @@ from livescores.services import EXTENSION_KEY, Services
 from .conftest import REDIS_TEST_URL, private_channel
 from .pages import Row, feedback, rows
 from .servers import Server, redis_server, running_server, scorer_cookie, start_server, wait_for_workers
+from .services import need_redis
 from .support import goal, receive_until, sign_in, socket
 
 
 @asynccontextmanager
 async def workers(config: Config, count: int, redis_url: str = REDIS_TEST_URL) -> AsyncIterator[list[Quart]]:
     """`count` apps serving one database and sharing one private channel, as workers do."""
+    if redis_url == REDIS_TEST_URL:
+        need_redis()
     shared = dataclasses.replace(config, bus_url=redis_url, bus_channel=private_channel())
     async with AsyncExitStack() as stack:
         apps = []
@@ -238,6 +241,7 @@ def recorded_by(server: Server, name: str) -> str:
 
 @pytest.mark.slow
 async def test_two_worker_processes_on_redis_and_postgres_behave_as_one(tmp_path: Path, postgres_url: str) -> None:
+    need_redis()
     channel = private_channel()
     server = await asyncio.to_thread(
         start_server,

@@ -1,0 +1,237 @@
+"""Every place the app relies on Hypercorn's, asyncio's or multiprocessing's internals.
+
+The fast path (frames written straight to each socket's transport, see transport.py) walks
+Hypercorn's objects from the ASGI `send` callable down to the transport; a connection's
+objects are freed early by cutting two reference cycles through private attributes; a worker
+chains SIGTERM to the handler it displaced and reads what Hypercorn handed its process. None
+of that is API, so it is gathered here, checked against the versions it was tested with, and
+each lookup reports why it failed instead of raising. Without the fast path pushes still go
+out, through ASGI `send`, about 20 times slower: that is logged once per reason, as a WARNING.
+
+`tests/test_compat.py` asserts, against a real Hypercorn on the pinned versions, that every
+attribute used here exists: an upgrade that moves one fails in CI, not silently in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+import sys
+from collections.abc import Callable
+from functools import cache, partial
+from importlib import metadata
+from typing import Any, NamedTuple
+
+log = logging.getLogger(__name__)
+
+# The releases whose internals this module was written and tested against.
+KNOWN_HYPERCORN = ("0.17.", "0.18.")
+KNOWN_PYTHON = ((3, 11),)
+# What the fast path calls on a transport: asyncio's and uvloop's transports both have these,
+# though uvloop's are not subclasses of asyncio.WriteTransport.
+TRANSPORT_METHODS = ("write", "is_closing", "get_write_buffer_size", "get_extra_info", "abort", "get_protocol")
+
+try:  # another ASGI server without Hypercorn installed still works, through ASGI send
+    from hypercorn.asyncio.tcp_server import TCPServer
+    from hypercorn.protocol.h11 import H11Protocol
+    from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
+
+    HYPERCORN_VERSION: str | None = metadata.version("hypercorn")
+    HANDSHAKE: Any = ASGIWebsocketState.HANDSHAKE
+    CONNECTED: Any = ASGIWebsocketState.CONNECTED
+except ImportError:  # pragma: no cover
+    HYPERCORN_VERSION = None
+    HANDSHAKE = CONNECTED = object()
+
+_warned: set[str] = set()
+_fallbacks: set[str] = set()
+
+
+@cache
+def version_problem() -> str | None:
+    """Why this process's Hypercorn or Python is not one the fast path was tested with, or None."""
+    if HYPERCORN_VERSION is None:
+        return "Hypercorn is not installed"
+    if not HYPERCORN_VERSION.startswith(KNOWN_HYPERCORN):
+        return f"Hypercorn {HYPERCORN_VERSION} is not a tested version ({', '.join(KNOWN_HYPERCORN)}x)"
+    if sys.version_info[:2] not in KNOWN_PYTHON:
+        tested = ", ".join(f"{major}.{minor}" for major, minor in KNOWN_PYTHON)
+        return f"Python {sys.version_info.major}.{sys.version_info.minor} is not a tested version ({tested})"
+    return None
+
+
+def fast_path_available() -> bool:
+    """Whether this process writes pushes straight to transports: the versions are the tested
+    ones and no socket so far had to fall back for want of something this module looks for."""
+    return version_problem() is None and not _fallbacks
+
+
+def fallback_reasons() -> frozenset[str]:
+    """Why sockets of this process went through ASGI `send`, for an operator or a health check."""
+    reasons = set(_fallbacks)
+    if (problem := version_problem()) is not None:
+        reasons.add(problem)
+    return frozenset(reasons)
+
+
+def warn_once(reason: str, consequence: str) -> None:
+    if reason not in _warned:
+        _warned.add(reason)
+        log.warning("%s: %s", reason, consequence)
+
+
+def _fall_back(reason: str) -> None:
+    _fallbacks.add(reason)
+    warn_once(reason, "pushes go through ASGI send, about 20 times slower than written to the transport")
+
+
+def is_write_transport(candidate: object) -> bool:
+    return all(callable(getattr(candidate, method, None)) for method in TRANSPORT_METHODS)
+
+
+class HypercornSocket(NamedTuple):
+    """A WebSocket stream of Hypercorn's asyncio worker, its connection and its transport."""
+
+    stream: Any
+    server: Any
+    transport: Any
+
+
+def hypercorn_websocket(asgi_send: Any) -> HypercornSocket | None:
+    """Before accept: the Hypercorn objects under a WebSocket's ASGI `send`, or None (logged
+    once per reason) when the fast path cannot be used for it."""
+    if (problem := version_problem()) is not None:
+        _fall_back(problem)
+        return None
+    stream = getattr(asgi_send, "__self__", None)
+    if not isinstance(stream, WSStream):
+        _fall_back("not served by Hypercorn")
+        return None
+    if getattr(stream, "state", None) != HANDSHAKE or not hasattr(stream, "handshake"):
+        _fall_back("Hypercorn's WSStream has no handshake state")
+        return None
+    if not isinstance(getattr(stream.send, "__self__", None), H11Protocol):
+        _fall_back("a WebSocket over HTTP/2")  # its streams share one connection's transport
+        return None
+    found = _connection(stream)
+    if isinstance(found, str):
+        _fall_back(found)
+        return None
+    server, transport = found
+    if transport.get_extra_info("sslcontext"):
+        _fall_back("TLS served by Hypercorn itself")
+        return None
+    return HypercornSocket(stream, server, transport)
+
+
+def hypercorn_connection(asgi_send: Any) -> tuple[Any, Any] | None:
+    """The TCPServer and transport under any stream Hypercorn serves (a page's request too),
+    or None, quietly: this serves only to free connections early."""
+    if version_problem() is not None:
+        return None
+    found = _connection(getattr(asgi_send, "__self__", None))
+    return None if isinstance(found, str) else found
+
+
+def _connection(stream: Any) -> tuple[Any, Any] | str:
+    protocol = getattr(getattr(stream, "send", None), "__self__", None)  # H11Protocol, or H2Protocol
+    server = getattr(getattr(protocol, "send", None), "__self__", None)
+    if not isinstance(server, TCPServer):
+        return "not Hypercorn's asyncio worker"  # e.g. its trio worker
+    transport = getattr(getattr(server, "writer", None), "transport", None)
+    if not is_write_transport(transport):
+        return "no transport under Hypercorn's TCPServer.writer"
+    return server, transport
+
+
+def decline_compression(stream: Any) -> None:
+    """Frames written to the transport must be the plain ones: no permessage-deflate."""
+    stream.handshake.extensions = None
+
+
+def frame_limit(stream: Any) -> int:
+    """The largest message Hypercorn reads into memory before the app sees it."""
+    return int(getattr(stream.config, "websocket_max_message_size", 0))
+
+
+def release_when_closed(server: Any, transport: Any) -> None:
+    """Once the connection's task has ended, cut the two cycles that would otherwise leave its
+    objects to the cyclic garbage collector: the TCPServer holds its protocol, which holds
+    `TCPServer.protocol_send`; asyncio's socket transport holds its own bound read callback."""
+    task = getattr(transport.get_protocol(), "_task", None)  # asyncio.start_server's task for the connection
+    if isinstance(task, asyncio.Task):
+        if not task.done():
+            task.add_done_callback(partial(_cut_cycles, server, transport))
+    else:
+        warn_once(
+            "asyncio's StreamReaderProtocol has no _task",
+            "closed connections wait for a full garbage collection to be freed",
+        )
+
+
+def _cut_cycles(server: Any, transport: Any, _task: asyncio.Task[Any]) -> None:
+    if "protocol" in vars(server):
+        del server.protocol
+    # Only asyncio's own transport has the cycle (uvloop's are not Python objects with a __dict__).
+    if transport.is_closing() and callable(getattr(transport, "_read_ready_cb", None)):
+        transport._read_ready_cb = None  # no reads after close()
+
+
+SignalHandle = asyncio.Handle
+
+
+def sigterm_handle(loop: asyncio.AbstractEventLoop) -> SignalHandle | None:
+    """The handler the loop runs for SIGTERM now (a Hypercorn serving in this process set it),
+    or None. uvloop keeps its handlers out of reach: then None, with a warning once."""
+    handlers = getattr(loop, "_signal_handlers", None)
+    if not isinstance(handlers, dict):
+        warn_once(
+            f"{type(loop).__name__} shows no signal handlers",
+            "a SIGTERM handler the server set on this loop does not run after the app's",
+        )
+        return None
+    found = handlers.get(signal.SIGTERM)
+    return found if isinstance(found, asyncio.Handle) else None
+
+
+def run_handle(handle: SignalHandle) -> None:
+    handle._run()
+
+
+def handle_callback(handle: SignalHandle) -> tuple[Callable[..., object], tuple[Any, ...]]:
+    """What a signal handle calls, to install it again as it was."""
+    callback: Callable[..., object] = handle._callback  # type: ignore[attr-defined]
+    args: tuple[Any, ...] = tuple(handle._args)
+    return callback, args
+
+
+def spawn_kwargs() -> dict[str, Any] | None:
+    """The keyword arguments Hypercorn's parent gave this worker process (`config`,
+    `shutdown_event`), or None outside a process multiprocessing started."""
+    kwargs = getattr(multiprocessing.current_process(), "_kwargs", None)
+    return kwargs if isinstance(kwargs, dict) else None
+
+
+def missing_private_attributes(socket: HypercornSocket, loop: asyncio.AbstractEventLoop) -> list[str]:
+    """Every private attribute this module relies on that is missing, on a live Hypercorn
+    WebSocket (before accept) and its event loop: empty on the tested versions."""
+    stream, server, transport = socket
+    protocol = transport.get_protocol()
+    checks: list[tuple[str, bool]] = [
+        ("WSStream.state is HANDSHAKE", getattr(stream, "state", None) == HANDSHAKE),
+        ("WSStream.closed", hasattr(stream, "closed")),
+        ("WSStream.handshake.extensions", hasattr(getattr(stream, "handshake", None), "extensions")),
+        ("WSStream.config.websocket_max_message_size", hasattr(stream.config, "websocket_max_message_size")),
+        ("TCPServer.protocol", "protocol" in vars(server)),
+        ("StreamReaderProtocol._task", isinstance(getattr(protocol, "_task", None), asyncio.Task)),
+        ("Handle._run", callable(getattr(asyncio.Handle, "_run", None))),
+        ("Handle._callback", hasattr(asyncio.Handle, "_callback")),
+        ("Handle._args", hasattr(asyncio.Handle, "_args")),
+        ("multiprocessing.Process._kwargs", hasattr(multiprocessing.Process(), "_kwargs")),
+    ]
+    if type(transport).__module__.startswith("asyncio."):
+        checks.append(("_SelectorSocketTransport._read_ready_cb", callable(getattr(transport, "_read_ready_cb", None))))
+        checks.append(("loop._signal_handlers", isinstance(getattr(loop, "_signal_handlers", None), dict)))
+    return [name for name, present in checks if not present]

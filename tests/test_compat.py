@@ -1,0 +1,100 @@
+"""The internals of Hypercorn, asyncio and multiprocessing that compat.py relies on exist on
+the pinned versions, under a real Hypercorn in this process, with asyncio's loop and with
+uvloop's (`hypercorn -k uvloop`); the frame limit the app checks is hypercorn.toml's."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import uvloop
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+from websockets.asyncio.client import connect
+
+from livescores import compat, socket
+from livescores.config import Config
+from livescores.transport import DirectWriter
+
+from .servers import ROOT, free_port
+
+LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "asyncio": asyncio.new_event_loop,
+    "uvloop": uvloop.new_event_loop,
+}
+
+
+class Probe:
+    """An ASGI app that looks, before accepting each socket, at what compat.py finds under it."""
+
+    def __init__(self) -> None:
+        self.missing: list[str] | None = None
+        self.writer: DirectWriter | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            return
+        found = compat.hypercorn_websocket(send)
+        assert found is not None, compat.fallback_reasons()
+        self.missing = compat.missing_private_attributes(found, asyncio.get_running_loop())
+        self.writer = DirectWriter.find(send)
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": 1000})
+
+
+async def probe_once() -> Probe:
+    config = HypercornConfig()
+    port = free_port()
+    config.bind = [f"127.0.0.1:{port}"]
+    probe = Probe()
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(probe, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    try:
+        for _ in range(100):
+            try:
+                async with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=2) as ws:
+                    await ws.wait_closed()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 10)
+    return probe
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_every_private_attribute_compat_relies_on_exists_on_the_pinned_versions(loop: str) -> None:
+    assert compat.version_problem() is None
+    compat._fallbacks.clear()  # earlier tests' sockets went through Quart's test client
+    with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
+        probe = runner.run(probe_once())
+    assert probe.missing == []
+    # uvloop's transports are no asyncio.WriteTransport: duck-typed, they keep the fast path.
+    assert probe.writer is not None
+    assert compat.fast_path_available(), compat.fallback_reasons()
+
+
+def test_a_socket_outside_hypercorn_falls_back_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    async def not_hypercorns_send(message: dict[str, Any]) -> None:
+        pass
+
+    caplog.set_level(logging.WARNING, logger="livescores.compat")
+    compat._warned.discard("not served by Hypercorn")
+    assert DirectWriter.find(not_hypercorns_send) is None
+    assert DirectWriter.find(not_hypercorns_send) is None
+    warnings = [r.getMessage() for r in caplog.records if "not served by Hypercorn" in r.getMessage()]
+    assert len(warnings) == 1 and "20 times slower" in warnings[0]
+    assert not compat.fast_path_available()
+    assert "not served by Hypercorn" in compat.fallback_reasons()
+
+
+def test_the_frame_limit_the_app_checks_is_the_one_hypercorn_reads_from_hypercorn_toml() -> None:
+    served = HypercornConfig.from_toml(ROOT / "hypercorn.toml")
+    assert served.websocket_max_message_size == socket.FRAME_LIMIT
+    # The app's own, smaller limit is what refuses a message, with 1009, instead of Hypercorn.
+    assert socket.FRAME_LIMIT is not None and Config().max_message_bytes < socket.FRAME_LIMIT
