@@ -13,8 +13,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from .matches import SIDES, Match, Side
 from .codec import match_from_dict, match_to_dict
+from .matches import SIDES, Match, Side
 
 log = logging.getLogger(__name__)
 
