@@ -347,7 +347,8 @@ class Match:
             }.get(incident.decision or "", "VAR")
             if incident.reason:
                 what += f" ({incident.reason})"
-            return f"{what}, {team}: {who}{minute}"
+            flags = " (pen)" if incident.penalty else " (og)" if incident.own_goal else ""
+            return f"{what}, {team}: {who}{minute}{flags}"
         what = {"goal": "Goal", "yellow_card": "Yellow card", "red_card": "Red card"}.get(kind, kind)
         if incident.second_yellow:
             what = "Red card (second yellow)"
