@@ -162,6 +162,8 @@ def replay(fixture: Match, events: Iterable[Event]) -> Match:
 
 def fill_minute(match: Match, event: Event) -> Event:
     """Give an event recorded without a minute the match clock's minute, so replays agree."""
-    if event.kind in CLOCKED_KINDS and event.minute is None and match.in_play:
+    # A disallowed goal stands in the timeline at the goal's own minute, not the review's.
+    reviewed_goal = event.kind == "var" and event.decision == "goal_disallowed"
+    if event.kind in CLOCKED_KINDS and event.minute is None and match.in_play and not reviewed_goal:
         return replace(event, minute=current_minute(match, event.at))
     return event

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from livescores.matches import Event, Minute, RuleViolation, apply, replay
+from livescores.matches import Event, Minute, RuleViolation, apply, fill_minute, replay
 from tests.rules_support import FIRST_HALF, LEAGUE, SECOND_HALF, event, goal, play
 
 XI = [f"Home {n}" for n in range(1, 12)]
@@ -33,6 +33,11 @@ def test_var_disallows_the_sides_latest_goal_by_default() -> None:
     assert (ruling.kind, ruling.player, ruling.minute, ruling.refers_to) == ("var", "Havertz", Minute(20), 4)
     assert match.summary(ruling) == "Goal disallowed (offside), Arsenal: Havertz 20'"
     undone(log)
+    # As the store records it, with blank minutes filled from the clock, the goal keeps its minute.
+    before = play(LEAGUE, log[:-1])
+    recorded = fill_minute(before, log[-1])
+    assert recorded.minute is None and apply(before, recorded).incidents[-1].minute == Minute(20)
+    assert fill_minute(before, var("penalty_given", 22, side="home")).minute == Minute(23)
 
 
 def test_var_disallows_the_goal_named_by_its_version() -> None:
