@@ -1,0 +1,86 @@
+"""Line-ups as teams announce them, and the checks a substitution must pass against them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .names import clean_name, same_name
+from .statuses import RuleViolation, Side
+
+STARTING_PLAYERS = 11
+MAX_SUBSTITUTES = 15  # a World Cup squad of 26 names 15 substitutes
+MAX_FORMATION_LENGTH = 12
+OUTFIELD_PLAYERS = STARTING_PLAYERS - 1
+FORMATION = re.compile(r"[1-6](?:-[1-6]){1,4}")
+
+
+@dataclass(frozen=True)
+class Lineup:
+    side: Side
+    formation: str | None = None
+    starting: tuple[str, ...] = ()
+    substitutes: tuple[str, ...] = ()
+    confirmed: bool = False
+
+
+def check_formation(raw: object) -> str | None:
+    """A formation as written on a team sheet ("4-3-3", "4-2-3-1"): its lines add up to the ten
+    outfield players. Blank means not given."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise RuleViolation("The formation must be text such as 4-3-3.")
+    text = "".join(raw.split())
+    if not text:
+        return None
+    if len(text) > MAX_FORMATION_LENGTH or not FORMATION.fullmatch(text):
+        raise RuleViolation("The formation must look like 4-3-3 or 4-2-3-1.")
+    if sum(int(part) for part in text.split("-")) != OUTFIELD_PLAYERS:
+        raise RuleViolation(f"The formation's lines must add up to {OUTFIELD_PLAYERS} outfield players.")
+    return text
+
+
+def clean_names(raw: object, what: str, limit: int) -> tuple[str, ...]:
+    """A list of player names, each cleaned; blanks dropped, the same name twice refused."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        raise RuleViolation(f"The {what} must be a list of names.")
+    if not isinstance(raw, Sequence):
+        raise RuleViolation(f"The {what} must be a list of names.")
+    if len(raw) > limit * 2:  # blanks from an empty form are dropped, but not without bound
+        raise RuleViolation(f"The {what} may name at most {limit} players.")
+    names: list[str] = []
+    for item in raw:
+        name = clean_name(item, f"name in the {what}")
+        if name is None:
+            continue
+        if same_name(name, names):
+            raise RuleViolation(f"{name} is named twice in the {what}.")
+        names.append(name)
+    if len(names) > limit:
+        raise RuleViolation(f"The {what} may name at most {limit} players.")
+    return tuple(names)
+
+
+def check_lineup(lineup: Lineup) -> Lineup:
+    """A line-up whose names and formation make sense together; raises RuleViolation if not."""
+    formation = check_formation(lineup.formation)
+    starting = clean_names(lineup.starting, "starting eleven", STARTING_PLAYERS)
+    substitutes = clean_names(lineup.substitutes, "substitutes", MAX_SUBSTITUTES)
+    both = next((name for name in substitutes if same_name(name, starting)), None)
+    if both is not None:
+        raise RuleViolation(f"{both} cannot both start and be a substitute.")
+    if lineup.confirmed and len(starting) != STARTING_PLAYERS:
+        raise RuleViolation(f"A confirmed line-up names all {STARTING_PLAYERS} starting players.")
+    return Lineup(lineup.side, formation, starting, substitutes, lineup.confirmed)
+
+
+def on_the_pitch(lineup: Lineup | None, came_on: Iterable[str], went_off: Iterable[str]) -> tuple[str, ...] | None:
+    """The side's players on the pitch after its substitutions, or None without a starting eleven."""
+    if lineup is None or not lineup.starting:
+        return None
+    off = tuple(went_off)
+    return tuple(name for name in (*lineup.starting, *came_on) if not same_name(name, off))
