@@ -31,6 +31,8 @@ from .matches import (
 )
 from .steps import MAX_AWARDED_GOALS, MAX_NOTE_LENGTH
 
+# What a scorer may send: every event but a result without details, which only an import records.
+SCORER_ACTIONS = tuple(kind for kind in EVENT_KINDS if kind != "result")
 MATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 TRUE_WORDS = frozenset({"on", "true", "1", "yes"})
 FALSE_WORDS = frozenset({"", "off", "false", "0", "no"})
@@ -119,8 +121,8 @@ def parse_command(raw: str | bytes | None, max_bytes: int) -> Command:
         raise InvalidMessage("The message must be a JSON object.")
 
     kind = data.get("action", "goal")
-    if kind not in EVENT_KINDS:
-        raise InvalidMessage(f"Unknown action; expected one of: {', '.join(EVENT_KINDS)}.")
+    if kind not in SCORER_ACTIONS:
+        raise InvalidMessage(f"Unknown action; expected one of: {', '.join(SCORER_ACTIONS)}.")
     match_id = data.get("match")
     if not isinstance(match_id, str) or not MATCH_ID.match(match_id):
         raise InvalidMessage("The message must name a match by its id.")

@@ -216,9 +216,14 @@ class Match:
             return None
         if self.shootout_first is not None:
             return "penalties"
-        if any(i.kind == "extra_time" for i in self.incidents):
+        if any(i.kind == "extra_time" or (i.kind == "result" and (i.minutes or 0) > 90) for i in self.incidents):
             return "extra_time"
         return "normal_time"
+
+    @property
+    def details_missing(self) -> bool:
+        """A result recorded without its story: no goals, cards or times to show."""
+        return any(i.kind == "result" for i in self.incidents)
 
     @property
     def shootout_first(self) -> Side | None:
@@ -322,6 +327,9 @@ class Match:
             return f"Awarded {self.home_score}–{self.away_score}{note}"
         if kind == "added_time":
             return f"Added time: +{incident.minutes}"
+        if kind == "result":
+            after = " after extra time" if (incident.minutes or 0) > 90 else ""
+            return f"Result {self.home_score}–{self.away_score}{after}: the match's details are not available"
         if incident.is_status_change or incident.side is None:
             return STATUS_LABELS.get(kind, kind)
         team = self.team(incident.side)

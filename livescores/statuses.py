@@ -47,6 +47,7 @@ EventKind = Literal[
     "abandon",
     "cancel",
     "award",
+    "result",  # a result known without its details (an imported season): never a scorer's action
 ]
 DecidedBy = Literal["normal_time", "extra_time", "penalties", "awarded"]
 KickOutcome = Literal["scored", "saved", "missed"]
@@ -104,6 +105,7 @@ STATUS_LABELS: dict[EventKind, str] = {
     "abandon": "Abandoned",
     "cancel": "Cancelled",
     "award": "Awarded",
+    "result": "Result",
 }
 
 HALF_MINUTES = 45

@@ -31,6 +31,8 @@ from .statuses import (
 
 MAX_NOTE_LENGTH = 200
 MAX_AWARDED_GOALS = 99
+FULL_MINUTES = 90
+EXTRA_TIME_MINUTES = 120
 
 
 def _add(bumped: Match, incident: Incident, **changes: object) -> Match:
@@ -308,6 +310,25 @@ def _award(match: Match, event: Event, bumped: Match) -> Match:
     )
 
 
+def _result(match: Match, event: Event, bumped: Match) -> Match:
+    """A result known without its story: the score, and whether extra time was played
+    (`minutes` 120), but no goals, cards or times."""
+    scores = (event.home_score, event.away_score)
+    if any(score is None or not 0 <= score <= MAX_AWARDED_GOALS for score in scores):
+        raise RuleViolation(f"A result gives both sides a score from 0 to {MAX_AWARDED_GOALS}.")
+    played = event.minutes or FULL_MINUTES
+    if played not in (FULL_MINUTES, EXTRA_TIME_MINUTES):
+        raise RuleViolation(f"A result is after {FULL_MINUTES} or {EXTRA_TIME_MINUTES} minutes.")
+    return _add(
+        bumped,
+        Incident("result", None, None, None, minutes=played),
+        status="full_time",
+        home_score=event.home_score or 0,
+        away_score=event.away_score or 0,
+        period_started_at=None,
+    )
+
+
 Step = Callable[[Match, Event, Match], Match]
 STEPS: dict[EventKind, Step] = {
     **dict.fromkeys(STATUS_CHANGES, _main_line),
@@ -319,4 +340,5 @@ STEPS: dict[EventKind, Step] = {
     "substitution": _substitution,
     "lineup": _lineup,
     "shootout_kick": _shootout_kick,
+    "result": _result,
 }

@@ -118,6 +118,10 @@ def refusal(match: Match, kind: EventKind) -> str | None:
         if status in UNDERWAY:
             return "A match that has kicked off is abandoned, not cancelled."
         return f"The match is {now}: it can no longer be cancelled."
+    if kind == "result":
+        if status == "scheduled":
+            return None
+        return f"A result without its details is only recorded for a match not yet played; this one is {now}."
     if kind == "award":
         if status == "awarded":
             return "The match has already been awarded: undo that first to change the result."

@@ -245,3 +245,21 @@ def test_undo_of_every_status_change_restores_the_match_before_it(kind: EventKin
     undone = replay(CUP, [*log, event("undo", 300)])
     assert replace(undone, version=0) == replace(replay(CUP, log[:-1]), version=0)
     assert undone.version == len(log) + 1
+
+
+def test_a_result_without_details_is_for_a_match_not_yet_played_and_no_scorers_action() -> None:
+    from datetime import UTC, datetime
+
+    from livescores.matches import Event, Match, RuleViolation, apply
+    from livescores.messages import InvalidMessage, parse_command
+
+    at = datetime(2014, 5, 24, 18, 45, tzinfo=UTC)
+    fixture = Match("final", "Real Madrid", "Atlético Madrid", at, round="Final")
+    done = apply(fixture, Event("result", at, home_score=4, away_score=1, minutes=120))
+    assert (done.status, done.home_score, done.away_score, done.decided_by) == ("full_time", 4, 1, "extra_time")
+    with pytest.raises(RuleViolation, match="only recorded for a match not yet played"):
+        apply(apply(fixture, Event("kick_off", at)), Event("result", at, home_score=1, away_score=0))
+    with pytest.raises(RuleViolation, match="after 90 or 120 minutes"):
+        apply(fixture, Event("result", at, home_score=1, away_score=0, minutes=100))
+    with pytest.raises(InvalidMessage, match="Unknown action"):
+        parse_command('{"action": "result", "match": "final", "home_score": 9, "away_score": 0}', 4096)

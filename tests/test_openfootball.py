@@ -15,7 +15,8 @@ import pytest
 from livescores.calendar import FIFA_GROUP_ORDER, LEAGUE_ORDER
 from livescores.matches import Minute, replay
 from livescores.openfootball import DATA, SHIPPED, Fixture, OpenFootballError, Season, load, load_shipped, parse
-from livescores.stories import final_match, story, to_match
+from livescores.shootout import shootout_score, shootout_winner
+from livescores.stories import final_match, shootout_sequence, story, to_match
 
 PL = "football.json/2013-14/en.1.json"
 CHAMPIONSHIP = "football.json/2013-14/en.2.json"
@@ -106,20 +107,24 @@ def test_the_2022_final_in_match_order_with_extra_time_and_penalties() -> None:
     assert final.group is None and final.leg is None
 
 
-def test_the_final_told_stops_at_ninety_minutes_and_says_so() -> None:
+def test_the_final_is_told_through_extra_time_and_its_shoot_out() -> None:
     season = load_shipped(WC2022)
     final = find(season, "Argentina", "France", "Final")
     told = story(final)
     match = replay(to_match(season, final), told)
-    assert told.beyond_rules and not told.goals_missing
-    assert (match.status, match.home_score, match.away_score) == ("full_time", 2, 2)
+    assert not told.beyond_rules and not told.goals_missing
+    assert (match.status, match.home_score, match.away_score) == ("full_time", 3, 3)
+    assert match.decided_by == "penalties" and match.penalty_score == (4, 2)
     assert [(i.player, str(i.minute)) for i in match.incidents if i.kind == "goal"] == [
         ("Lionel Messi", "23'"),
         ("Ángel Di María", "36'"),
         ("Kylian Mbappé", "80'"),
         ("Kylian Mbappé", "81'"),
+        ("Lionel Messi", "108'"),
+        ("Kylian Mbappé", "118'"),
     ]
-    assert [e.kind for e in told] == [
+    kinds = [e.kind for e in told]
+    assert kinds[: kinds.index("penalties") + 1] == [
         "kick_off",
         "goal",
         "goal",
@@ -127,15 +132,30 @@ def test_the_final_told_stops_at_ninety_minutes_and_says_so() -> None:
         "second_half",
         "goal",
         "goal",
-        "full_time",
+        "extra_time",
+        "extra_time_half_time",
+        "extra_time_second_half",
+        "goal",
+        "goal",
+        "penalties",
     ]
+    # 4-2 is decided after four kicks each: the shortest run that ends there.
+    assert kinds.count("shootout_kick") == 8
     moments = [e.at for e in told]
     assert moments == sorted(moments)
-    # A goal in the 23rd minute happens between 22 and 23 minutes after the kick-off.
     messi = told.events[1]
     assert timedelta(minutes=22) < messi.at - final.kickoff < timedelta(minutes=23)
-    # Two halves of 45 minutes with a break between: the whole story takes about two hours.
-    assert timedelta(minutes=105) <= told.events[-1].at - final.kickoff <= timedelta(minutes=110)
+
+
+def test_shoot_out_scores_become_the_shortest_run_of_kicks_that_ends_there() -> None:
+    for score in [(4, 2), (3, 0), (0, 3), (5, 4), (4, 5), (7, 6), (1, 0)]:
+        kicks = shootout_sequence(score, "home")
+        assert kicks is not None, score
+        assert shootout_score(kicks) == score
+        assert shootout_winner(kicks) is not None
+        assert all(shootout_winner(kicks[:n]) is None for n in range(len(kicks)))
+    assert shootout_sequence((3, 3), "home") is None
+    assert shootout_sequence((9, 0), "home") is None
 
 
 def test_an_own_goal_counts_for_the_list_it_is_in() -> None:
@@ -155,7 +175,7 @@ def test_an_own_goal_counts_for_the_list_it_is_in() -> None:
     assert match.summary(own_goal) == "Goal, Croatia: Marcelo 11' (og)"
 
 
-def test_every_world_cup_match_replays_to_its_ninety_minute_score() -> None:
+def test_every_world_cup_match_replays_to_its_final_score() -> None:
     for relative in (WC2014, WC2022):
         season = load_shipped(relative)
         for fixture in season.fixtures:
@@ -164,8 +184,11 @@ def test_every_world_cup_match_replays_to_its_ninety_minute_score() -> None:
             assert minutes == sorted(minutes), fixture.path
             match = replay(to_match(season, fixture), story(fixture))
             assert match.status == "full_time"
-            assert (match.home_score, match.away_score) == fixture.result.full_time, fixture.path
-            assert story(fixture).beyond_rules == (fixture.result.extra_time is not None)
+            final = fixture.result.extra_time or fixture.result.full_time
+            assert (match.home_score, match.away_score) == final, fixture.path
+            assert not story(fixture).beyond_rules
+            if fixture.result.penalties is not None:
+                assert match.penalty_score == fixture.result.penalties, fixture.path
 
 
 def test_the_files_half_time_score_is_kept_while_the_story_follows_the_goals() -> None:
@@ -247,24 +270,27 @@ def test_world_cup_groups_match_the_groups_file() -> None:
         assert {g["name"]: {spelled.get(t, t) for t in g["teams"]} for g in published["groups"]} == groups
 
 
-def test_result_only_matches_carry_the_score_outside_the_log() -> None:
+def test_result_only_matches_are_one_result_event_in_the_log() -> None:
     season = load_shipped(PL)
     opener = season.fixtures[0]
     told = story(opener)
     assert told.goals_missing and not told.beyond_rules
-    assert [e.kind for e in told] == ["kick_off", "half_time", "second_half", "full_time"]
-    replayed = replay(to_match(season, opener), told)
-    assert (replayed.status, replayed.home_score, replayed.away_score) == ("full_time", 0, 0)
+    assert [e.kind for e in told] == ["result"]
     match = final_match(season, opener)
-    assert (match.status, match.home_score, match.away_score, match.incidents[1].kind) == (
-        "full_time",
-        1,
-        0,
-        "half_time",
-    )
+    assert (match.status, match.home_score, match.away_score, match.decided_by) == ("full_time", 1, 0, "normal_time")
+    assert match.details_missing and not match.goals("home")
+    assert match.summary(match.incidents[0]) == "Result 1–0: the match's details are not available"
     goalless = next(f for f in season.fixtures if f.result and f.result.full_time == (0, 0))
     assert not story(goalless).goals_missing
     assert goalless.result is not None and goalless.result.goals == ()
+    assert [e.kind for e in story(goalless)] == ["kick_off", "half_time", "second_half", "full_time"]
+
+
+def test_a_result_only_final_after_extra_time() -> None:
+    season = load_shipped(CL)
+    final = next(f for f in season.fixtures if f.round == "Final")
+    match = final_match(season, final)
+    assert (match.home_score, match.away_score, match.decided_by) == (4, 1, "extra_time")
 
 
 def test_the_rounds_shape_reads_like_the_matches_shape() -> None:
