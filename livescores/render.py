@@ -12,11 +12,12 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from jinja2 import Environment, Template
 from markupsafe import escape
 
+from .codec import match_json
 from .matches import SIDES, Match, Minute, Side, clock_label
 
 # "feed" is the JSON change stream for integrations (`/api/stream`), rendered beside the pages.
@@ -215,31 +216,3 @@ def sse_event(data: str, event: str | None = None) -> str:
     lines = [f"event: {event}"] if event else []
     lines += [f"data: {line}" for line in data.split("\n")]
     return "\n".join(lines) + "\n\n"
-
-
-def match_json(match: Match, now: datetime) -> dict[str, Any]:
-    """A match as the JSON API and the change stream show it (schema: `/api/openapi.json`)."""
-    return {
-        "id": match.id,
-        "home": match.home,
-        "away": match.away,
-        "competition": match.competition,
-        "kickoff": match.kickoff.isoformat() if match.kickoff else None,
-        "status": match.status,
-        "clock": clock_label(match, now),
-        "home_score": match.home_score,
-        "away_score": match.away_score,
-        "version": match.version,
-        "incidents": [
-            {
-                "kind": incident.kind,
-                "side": incident.side,
-                "player": incident.player,
-                "minute": str(incident.minute) if incident.minute else None,
-                "penalty": incident.penalty,
-                "own_goal": incident.own_goal,
-                "second_yellow": incident.second_yellow,
-            }
-            for incident in match.incidents
-        ],
-    }
