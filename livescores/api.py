@@ -9,9 +9,9 @@ from typing import Any
 from quart import Blueprint, abort
 
 from .calendar import Competition, Team, parse_day
+from .codec import match_json
 from .matches import Match
 from .pages import TODAY, Page, current_round, match_order, rounds
-from .render import match_json
 from .services import services
 
 blueprint = Blueprint("api", __name__)

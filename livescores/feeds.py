@@ -16,11 +16,12 @@ from typing import Any
 
 from quart import Blueprint, Response, abort, request
 
+from .codec import event_json, match_json
 from .hub import Connection
 from .messages import MATCH_ID
 from .openapi import OPENAPI
 from .pages import NoSuchPage, Page, page_from_args
-from .render import Role, match_json, sse_event
+from .render import Role, sse_event
 from .services import services
 
 log = logging.getLogger(__name__)
@@ -46,19 +47,7 @@ async def api_match(match_id: str) -> dict[str, Any]:
     log_entries = (await store.events(match_id))[: match.version]
     return {
         "match": match_json(match, datetime.now(UTC)),
-        "log": [
-            {
-                "version": version,
-                "kind": event.kind,
-                "at": event.at.isoformat(),
-                "side": event.side,
-                "player": event.player,
-                "minute": str(event.minute) if event.minute else None,
-                "penalty": event.penalty,
-                "own_goal": event.own_goal,
-            }
-            for version, event in enumerate(log_entries, start=1)
-        ],
+        "log": [event_json(version, event) for version, event in enumerate(log_entries, start=1)],
     }
 
 

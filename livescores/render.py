@@ -17,6 +17,7 @@ from typing import Any, Literal
 from jinja2 import Environment, Template
 from markupsafe import escape
 
+from .codec import match_json
 from .matches import SIDES, Match, Minute, Side, clock_label
 from .pages import day_title
 from .roles import PAGE_ROLES as PAGE_ROLES
@@ -218,38 +219,3 @@ def sse_event(data: str, event: str | None = None) -> str:
     lines = [f"event: {event}"] if event else []
     lines += [f"data: {line}" for line in data.split("\n")]
     return "\n".join(lines) + "\n\n"
-
-
-def match_json(match: Match, now: datetime) -> dict[str, Any]:
-    """A match as the JSON API and the change stream show it (schema: `/api/openapi.json`)."""
-    return {
-        "id": match.id,
-        "home": match.home,
-        "away": match.away,
-        "competition": match.competition,
-        "competition_slug": match.competition_slug,
-        "round": match.round,
-        "group": match.group,
-        "leg": match.leg,
-        "venue": match.venue,
-        "home_slug": match.home_slug,
-        "away_slug": match.away_slug,
-        "kickoff": match.kickoff.isoformat() if match.kickoff else None,
-        "status": match.status,
-        "clock": clock_label(match, now),
-        "home_score": match.home_score,
-        "away_score": match.away_score,
-        "version": match.version,
-        "incidents": [
-            {
-                "kind": incident.kind,
-                "side": incident.side,
-                "player": incident.player,
-                "minute": str(incident.minute) if incident.minute else None,
-                "penalty": incident.penalty,
-                "own_goal": incident.own_goal,
-                "second_yellow": incident.second_yellow,
-            }
-            for incident in match.incidents
-        ],
-    }

@@ -18,12 +18,20 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def _named() -> list[Column[str]]:
+    """What a competition and a team both have: a slug for URLs, a name, a short name."""
+    return [
+        Column("slug", String(60), primary_key=True),
+        Column("name", String(80), nullable=False),
+        Column("short_name", String(80), nullable=False),
+    ]
+
+
 competitions_table = Table(
     "competitions",
     metadata,
-    Column("slug", String(60), primary_key=True),
-    Column("name", String(80), nullable=False),
-    Column("short_name", String(80), nullable=False),
+    *_named(),
     Column("season", String(20)),
     Column("format", String(30), nullable=False),
     Column("rules", JSON, nullable=False),  # {points_for_win, points_for_draw, tie_breakers}
@@ -33,9 +41,7 @@ competitions_table = Table(
 teams_table = Table(
     "teams",
     metadata,
-    Column("slug", String(60), primary_key=True),
-    Column("name", String(80), nullable=False),
-    Column("short_name", String(80), nullable=False),
+    *_named(),
     Column("code", String(3), nullable=False),
 )
 

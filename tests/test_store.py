@@ -362,6 +362,42 @@ async def test_a_closed_store_reopens_what_it_needs_when_used_again(store: Store
     assert await store.get_match("m1") == match
 
 
+async def test_closing_lets_the_events_already_given_finish_first(database_url: str, store: Store) -> None:
+    now = datetime.now(UTC)
+    await store.record("m1", Event("kick_off", now))
+    recording = [asyncio.create_task(store.record("m1", Event("goal", now, side="home"))) for _ in range(30)]
+    await asyncio.sleep(0)  # they are queued, and the first batch is under way
+    await store.close()
+    assert all(task.done() for task in recording)
+    acknowledged = [task.result()[0].version for task in recording]
+    assert sorted(acknowledged) == list(range(2, 32))
+    reopened = Store(database_url)
+    try:
+        stored = await reopened.get_match("m1")
+        assert stored is not None and (stored.version, stored.home_score) == (31, 30)
+    finally:
+        await reopened.close()
+
+
+async def test_closing_a_writer_that_cannot_finish_fails_its_events_instead_of_hanging(
+    database_url: str, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not store.is_sqlite:
+        pytest.skip("holding the write lock from outside is SQLite's")
+    monkeypatch.setattr("livescores.store.CLOSE_DRAIN_SECONDS", 0.3)
+    blocker = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock: the batch waits
+    try:
+        recording = [asyncio.create_task(store.record("m1", Event("kick_off", datetime.now(UTC)))) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(store.close(), 5)
+        await asyncio.sleep(0)
+        assert all(task.cancelled() for task in recording)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+
+
 def _open_like_a_starting_worker(path: str, start: Any) -> None:
     connection = sqlite3.connect(path, timeout=30, isolation_level=None)
     connection.execute("PRAGMA busy_timeout=30000")
