@@ -225,6 +225,8 @@ _api_event = encoder(Event, frozenset({"recorded_by"}), style="api")
 
 def match_json(match: Match, now: datetime) -> dict[str, Any]:
     """A match as the JSON API and the change stream show it (schema: `/api/openapi.json`)."""
+    penalties = match.penalty_score
+    aggregate = match.aggregate
     return {
         "id": match.id,
         "home": match.home,
@@ -238,10 +240,34 @@ def match_json(match: Match, now: datetime) -> dict[str, Any]:
         "home_slug": match.home_slug,
         "away_slug": match.away_slug,
         "kickoff": match.kickoff.isoformat() if match.kickoff else None,
+        "postponed_from": match.postponed_from.isoformat() if match.postponed_from else None,
         "status": match.status,
         "clock": clock_label(match, now),
         "home_score": match.home_score,
         "away_score": match.away_score,
+        "penalties": None
+        if penalties is None
+        else {
+            "home": penalties[0],
+            "away": penalties[1],
+            "first": match.shootout_first,
+            "kicks": [
+                {"side": kick.side, "player": kick.player, "outcome": kick.outcome} for kick in match.shootout_kicks
+            ],
+        },
+        "decided_by": match.decided_by,
+        "aggregate": None if aggregate is None else {"home": aggregate[0], "away": aggregate[1]},
+        "winner": match.winner,
+        "lineups": [
+            {
+                "side": lineup.side,
+                "formation": lineup.formation,
+                "starting": list(lineup.starting),
+                "substitutes": list(lineup.substitutes),
+                "confirmed": lineup.confirmed,
+            }
+            for lineup in match.lineups
+        ],
         "version": match.version,
         "incidents": [_api_incident(incident) for incident in match.incidents],
     }

@@ -2,27 +2,76 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
+
+from .statuses import EVENT_KINDS, Status, VarDecision
+
+STATUSES = get_args(Status)
+VAR_DECISIONS = get_args(VarDecision)
 
 _NULLABLE_TEXT = {"type": ["string", "null"]}
 _SIDE = {"type": ["string", "null"], "enum": ["home", "away", None]}
-_KIND = {
-    "type": "string",
-    "enum": ["kick_off", "half_time", "second_half", "full_time", "goal", "yellow_card", "red_card", "undo"],
+_KIND = {"type": "string", "enum": list(EVENT_KINDS)}
+_NULLABLE_INT = {"type": ["integer", "null"]}
+_NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_SCORE = {
+    "type": "object",
+    "required": ["home", "away"],
+    "properties": {"home": {"type": "integer"}, "away": {"type": "integer"}},
 }
 # What an incident in a match and an entry of its log have in common.
 _EVENT_FIELDS: dict[str, Any] = {
     "kind": _KIND,
-    "side": _SIDE,
-    "player": _NULLABLE_TEXT,
+    "side": {**_SIDE, "description": "For `penalties`, the side that kicks first"},
+    "player": {**_NULLABLE_TEXT, "description": "For a substitution, the player going off"},
     "minute": _NULLABLE_TEXT,
     "penalty": {"type": "boolean"},
     "own_goal": {"type": "boolean"},
+    "player_on": _NULLABLE_TEXT,
+    "outcome": {"type": ["string", "null"], "enum": ["scored", "saved", "missed", None]},
+    "decision": {"type": ["string", "null"], "enum": [*VAR_DECISIONS, None]},
+    "reason": _NULLABLE_TEXT,
+    "minutes": {**_NULLABLE_INT, "description": "Added time announced; for a result, the minutes played"},
+    "kickoff": {**_NULLABLE_TIME, "description": "A postponed match's new kick-off"},
+    "formation": _NULLABLE_TEXT,
+    "confirmed": {"type": "boolean"},
+    "note": _NULLABLE_TEXT,
+}
+# What only the log's entries carry, beside the fields above.
+_LOG_ONLY: dict[str, Any] = {
+    "goal_version": {**_NULLABLE_INT, "description": "The goal a VAR decision disallows, by its version"},
+    "starting": {"type": "array", "items": {"type": "string"}},
+    "substitutes": {"type": "array", "items": {"type": "string"}},
+    "home_score": _NULLABLE_INT,
+    "away_score": _NULLABLE_INT,
+}
+# What only a match's incidents carry.
+_INCIDENT_ONLY: dict[str, Any] = {
+    "second_yellow": {
+        "type": "boolean",
+        "description": "A red card that the player's second yellow card of the match became",
+    },
+    "refers_to": {**_NULLABLE_INT, "description": "The version of the goal or card a VAR decision is about"},
+    "version": {**_NULLABLE_INT, "description": "The match version the incident's event made"},
 }
 
 MATCH: dict[str, Any] = {
     "type": "object",
-    "required": ["id", "home", "away", "status", "clock", "home_score", "away_score", "version", "incidents"],
+    "required": [
+        "id",
+        "home",
+        "away",
+        "status",
+        "clock",
+        "home_score",
+        "away_score",
+        "penalties",
+        "decided_by",
+        "aggregate",
+        "lineups",
+        "version",
+        "incidents",
+    ],
     "additionalProperties": False,
     "properties": {
         "id": {"type": "string"},
@@ -37,10 +86,47 @@ MATCH: dict[str, Any] = {
         "home_slug": _NULLABLE_TEXT,
         "away_slug": _NULLABLE_TEXT,
         "kickoff": {"type": ["string", "null"], "format": "date-time"},
-        "status": {"type": "string", "enum": ["scheduled", "first_half", "half_time", "second_half", "full_time"]},
-        "clock": {"type": "string", "description": "What the scoreboard shows: 37', 45+2', HT, FT, or empty"},
+        "postponed_from": {**_NULLABLE_TIME, "description": "The kick-off first planned, once moved"},
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "clock": {"type": "string", "description": "What the scoreboard shows: 37', 105+2', HT, ET HT, FT, AET, Pens"},
         "home_score": {"type": "integer", "minimum": 0},
         "away_score": {"type": "integer", "minimum": 0},
+        "penalties": {
+            "type": ["object", "null"],
+            "description": "The shoot-out, once one has begun: its score and every kick in order",
+            "properties": {
+                "home": {"type": "integer"},
+                "away": {"type": "integer"},
+                "first": _SIDE,
+                "kicks": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "side": _SIDE,
+                            "player": _NULLABLE_TEXT,
+                            "outcome": {"type": ["string", "null"]},
+                        },
+                    },
+                },
+            },
+        },
+        "decided_by": {"type": ["string", "null"], "enum": ["normal_time", "extra_time", "penalties", "awarded", None]},
+        "aggregate": {**_SCORE, "type": ["object", "null"], "description": "A second leg: the tie's score so far"},
+        "winner": {**_SIDE, "description": "The side that won the match, or the tie on a second leg"},
+        "lineups": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "side": _SIDE,
+                    "formation": _NULLABLE_TEXT,
+                    "starting": {"type": "array", "items": {"type": "string"}},
+                    "substitutes": {"type": "array", "items": {"type": "string"}},
+                    "confirmed": {"type": "boolean"},
+                },
+            },
+        },
         "version": {"type": "integer", "minimum": 0, "description": "Events in the match's log so far"},
         "incidents": {
             "type": "array",
@@ -49,13 +135,7 @@ MATCH: dict[str, Any] = {
                 "type": "object",
                 "required": ["kind", "side", "player", "minute", "penalty", "own_goal", "second_yellow"],
                 "additionalProperties": False,
-                "properties": {
-                    **_EVENT_FIELDS,
-                    "second_yellow": {
-                        "type": "boolean",
-                        "description": "A red card that the player's second yellow card of the match became",
-                    },
-                },
+                "properties": {**_EVENT_FIELDS, **_INCIDENT_ONLY},
             },
         },
     },
@@ -69,6 +149,7 @@ LOG_ENTRY: dict[str, Any] = {
         "version": {"type": "integer", "minimum": 1},
         "at": {"type": "string", "format": "date-time"},
         **_EVENT_FIELDS,
+        **_LOG_ONLY,
     },
 }
 

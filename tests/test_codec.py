@@ -100,13 +100,11 @@ def test_the_api_shows_minutes_as_football_writes_them() -> None:
     (incident,) = codec.match_json(Match("m", "A", "B", incidents=(GOAL,)), AT)["incidents"]
     assert incident["minute"] == "45+2'"
     entry = codec.event_json(1, Event("goal", AT, side="home", minute=Minute(45, 2), recorded_by="ann"))
-    assert entry == {
+    assert {key: value for key, value in entry.items() if value not in (None, False, [])} == {
         "version": 1,
         "kind": "goal",
         "at": AT.isoformat(),
         "side": "home",
-        "player": None,
         "minute": "45+2'",
-        "penalty": False,
-        "own_goal": False,
     }
+    assert "recorded_by" not in entry  # who recorded an event is not the public's business
