@@ -8,10 +8,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from livescores import create_app
+from livescores.boards import day_strip
 from livescores.config import Config
 from livescores.fixtures import demo_draw
 from livescores.matches import Incident, Match, Minute
-from livescores.render import Renderer, board_snapshot
+from livescores.pages import by_competition, day_title
+from livescores.render import Renderer, partial
 
 # The row shows the last three goals, so from the fourth on only the numbers change.
 EXACT_ROWS = 4
@@ -29,11 +31,24 @@ async def reference_board() -> dict[str, object]:
     renderer = Renderer(app.jinja_env)
     started = datetime.now(UTC) - timedelta(minutes=20)
     matches = [replace(m, status="first_half", period_started_at=started, version=1) for m in demo_draw()]
-    rendered = [renderer.render(m) for m in matches]
+    rendered = {m.id: renderer.render(m) for m in matches}
+    today = datetime.now(UTC).date()
+    groups = [(g, [rendered[m.id].rows["viewer"] for m in g.matches]) for g in by_competition(matches)]
+    board = renderer.board(groups, "competition", "No matches on this day.", today)
+    snapshot = partial("board", board, swap="innerHTML") + partial("day-title", day_title(today, today), "innerHTML")
     # The page's template directly: its context processor needs the app's running services.
     async with app.test_request_context("/"):
-        page = await app.jinja_env.get_template("index.html").render_async(
-            rows=[r.rows["viewer"] for r in rendered], scorer=None, watching=0
+        page = await app.jinja_env.get_template("day.html").render_async(
+            title=day_title(today, today),
+            groups=groups,
+            heading="competition",
+            empty="No matches on this day.",
+            strip=day_strip(today, today, {today}),
+            nearest={"before": None, "after": None},
+            socket_query="",
+            scorer=None,
+            watching=0,
+            today=today,
         )
     rows: dict[str, dict[str, object]] = {}
     for match in matches:
@@ -43,4 +58,4 @@ async def reference_board() -> dict[str, object]:
         template = renderer.render(marked, "home").pushes["viewer"]
         template = template.replace("987654", SCORE_SLOT).replace("876543", VERSION_SLOT)
         rows[match.id] = {"exact": exact, "template": template}
-    return {"snapshot": board_snapshot(rendered, "viewer"), "rows": rows, "page": page}
+    return {"snapshot": snapshot, "rows": rows, "page": page}

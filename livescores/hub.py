@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from .closecodes import SERVICE_RESTART, TRY_AGAIN_LATER
 from .connection import BOARD_KEY, Connection
 from .matches import Match, Side, clock_label
-from .pages import TODAY, Clock, Page, by_competition, by_day, match_order
+from .pages import TODAY, Clock, Page, by_competition, by_day, day_title, match_order
 from .render import PAGE_ROLES, RenderedRow, RenderedTimeline, Renderer, Role, partial, row_id, viewers_fragment
 from .transport import text_frame
 
@@ -264,8 +264,12 @@ class Hub:
         else:
             groups = [(g, [self.rows[m.id].rows[role] for m in g.matches]) for g in by_day(matches, self.clock)]
             heading, empty = "day", "No matches in this round." if view.page.kind == "competition" else "No matches."
-        html = self.renderer.board(groups, heading, empty, self.clock.today)
-        return partial("board", html, swap="innerHTML")
+        html = partial("board", self.renderer.board(groups, heading, empty, self.clock.today), swap="innerHTML")
+        day = view.page.day(self.clock)
+        if day is not None:
+            # The heading says "Today" or "Yesterday": after midnight it changes with the board.
+            html += partial("day-title", day_title(day, self.clock.today), swap="innerHTML")
+        return html
 
     def _watching_for(self, role: Role) -> str:
         """The number watching, for a page's (re)connect; feeds are told nothing of it."""

@@ -19,7 +19,7 @@ def test_goal_card_and_undo_from_one_page_show_in_another(browser: Browser, serv
     viewer = browser.new_context().new_page()
     problems = watch_console(scorer) + watch_console(viewer)
     sign_in(scorer, server.url, SCORER_TOKEN)
-    first = scorer.locator("#board > li.match").first
+    first = scorer.locator("#board li.match").first
     match_id = first.get_attribute("data-match-id")
     home, away = first.locator(".team.home bdi").inner_text(), first.locator(".team.away bdi").inner_text()
     with scorer.expect_navigation():

@@ -116,7 +116,7 @@ def box(locator: Locator) -> dict[str, float]:
 def test_scorer_controls_work_from_the_keyboard_with_visible_focus(browser: Browser, server: Server) -> None:
     page = browser.new_context().new_page()
     sign_in(page, server.url, SCORER_TOKEN)
-    row = page.locator("#board > li.match").first
+    row = page.locator("#board li.match").first
     button = row.locator("button.team.home")
     for _ in range(20):
         page.keyboard.press("Tab")
@@ -139,7 +139,7 @@ def test_a_goal_is_announced_once_in_the_one_live_region(browser: Browser, serve
     expect(announcer).to_have_attribute("aria-live", "polite")
     expect(announcer).to_have_text("")
 
-    first = viewer.locator("#board > li.match").first
+    first = viewer.locator("#board li.match").first
     match_id = first.get_attribute("data-match-id")
     home, away = first.locator(".team.home bdi").inner_text(), first.locator(".team.away bdi").inner_text()
     record(server, {"action": "goal", "match": match_id, "side": "away", "minute": "23"})
@@ -288,7 +288,7 @@ def test_the_number_watching_goes_up_and_down_and_the_feeds_match_the_board(brow
 
         # What the JSON feed says is what the page shows, row by row.
         feed = json.loads(urlopen_text(server.url + "/api/matches"))["matches"]
-        shown = first.locator("#board > li.match")
+        shown = first.locator("#board li.match")
         assert shown.count() == len(feed)
         for index, match in enumerate(feed):
             row = shown.nth(index)
