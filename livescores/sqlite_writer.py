@@ -118,8 +118,11 @@ class _RawIO:
 
     def update_matches(self, changes: Sequence[MatchChange]) -> int:
         updated = self.db.executemany(
-            "UPDATE matches SET version = ?, state = ?, status = ? WHERE id = ? AND version = ?",
-            [(change.now, change.state, change.status, change.match_id, change.was) for change in changes],
+            "UPDATE matches SET version = ?, state = ?, status = ?, kickoff = ? WHERE id = ? AND version = ?",
+            [
+                (change.now, change.state, change.status, self.time_to_db(change.kickoff), change.match_id, change.was)
+                for change in changes
+            ],
         )
         return updated.rowcount
 
