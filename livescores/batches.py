@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import ARRAY, DateTime, Integer, String, Text, bindparam, cast, insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from . import legs
 from .codec import FIXTURE_COLUMNS, StoredState, event_from_row, event_row, match_from_row, stored_state, utc
 from .matches import Event, Match, RuleViolation, apply, fill_minute, replay
 from .schema import events_table, matches_table
@@ -51,6 +52,9 @@ class BatchIO(Protocol):
 
     def read_logs(self, match_ids: Sequence[str]) -> dict[str, list[Event]]: ...
 
+    def read_context(self, matches: Mapping[str, Match]) -> dict[str, Match]:
+        """The matches whose tie's context (legs.py) is not what they carry, brought up to date."""
+
     def insert_events(self, rows: Sequence[dict[str, Any]]) -> None:
         """Rows as `codec.event_row` makes them."""
 
@@ -72,6 +76,8 @@ def write_batch(
             read[row["id"]], unchanged[row["id"]] = known.match, known
         else:
             read[row["id"]] = match_from_row(row)
+    # A first leg may have finished since its second leg was last written: the rules see it now.
+    read.update(io.read_context(read))
     # An undo replays the match's whole log; only those matches' logs are read.
     logs = io.read_logs(sorted({m for m, asked, _ in requests if asked.kind == "undo" and m in read}))
     outcomes, after, accepted = _apply_batch(read, logs, requests)
@@ -183,6 +189,9 @@ class SQLAlchemyIO:
             for row in self.conn.execute(query.order_by(events_table.c.match_id, events_table.c.version)):
                 logs[row.match_id].append(event_from_row(row._mapping))
         return logs
+
+    def read_context(self, matches: Mapping[str, Match]) -> dict[str, Match]:
+        return legs.fill_sync(self.conn, matches)
 
     def insert_events(self, rows: Sequence[dict[str, Any]]) -> None:
         self.conn.execute(insert(events_table), list(rows))

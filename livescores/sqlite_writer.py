@@ -21,9 +21,10 @@ from sqlalchemy.engine import URL, Engine, create_engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool, PoolProxiedConnection
 
+from . import legs
 from .batches import MatchChange, Outcome, Request, write_batch
 from .codec import FIXTURE_COLUMNS, StoredState, event_from_row
-from .matches import Event
+from .matches import Event, Match
 from .schema import events_table
 
 _EVENT_COLUMNS = ("match_id", "version", "kind", "payload", "at", "recorded_by", "recorded_at")
@@ -105,6 +106,12 @@ class _RawIO:
             row.update(payload=self.json_from_db(row["payload"]), at=self.time_from_db(row["at"]))
             logs[row["match_id"]].append(event_from_row(row))
         return logs
+
+    def read_context(self, matches: Mapping[str, Match]) -> dict[str, Match]:
+        wanted = {match_id: m for match_id, m in matches.items() if legs.needs_context(m)}
+        if not wanted:
+            return {}
+        return legs.apply_rows(wanted, self.db.execute(legs.context_sql(len(wanted)), list(wanted)))
 
     def insert_events(self, rows: Sequence[dict[str, Any]]) -> None:
         converted = {"payload": self.json_to_db, "at": self.time_to_db, "recorded_at": self.time_to_db}
