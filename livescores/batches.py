@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import ARRAY, Integer, String, Text, bindparam, cast, insert, select, text, update
+from sqlalchemy import ARRAY, DateTime, Integer, String, Text, bindparam, cast, insert, select, text, update
 from sqlalchemy.engine import Connection
 
-from .codec import FIXTURE_COLUMNS, StoredState, event_from_row, event_row, match_from_row, stored_state
+from . import legs
+from .codec import FIXTURE_COLUMNS, StoredState, event_from_row, event_row, match_from_row, stored_state, utc
 from .matches import Event, Match, RuleViolation, apply, fill_minute, replay
 from .schema import events_table, matches_table
 
@@ -40,6 +41,7 @@ class MatchChange(NamedTuple):
     now: int
     state: str  # the state's JSON text
     status: str
+    kickoff: datetime | None  # a postponed match moves to its new kick-off: the column follows the state
 
 
 class BatchIO(Protocol):
@@ -49,6 +51,9 @@ class BatchIO(Protocol):
         """The matches' rows, held until the commit; `state` as the text stored."""
 
     def read_logs(self, match_ids: Sequence[str]) -> dict[str, list[Event]]: ...
+
+    def read_context(self, matches: Mapping[str, Match]) -> dict[str, Match]:
+        """The matches whose tie's context (legs.py) is not what they carry, brought up to date."""
 
     def insert_events(self, rows: Sequence[dict[str, Any]]) -> None:
         """Rows as `codec.event_row` makes them."""
@@ -71,6 +76,8 @@ def write_batch(
             read[row["id"]], unchanged[row["id"]] = known.match, known
         else:
             read[row["id"]] = match_from_row(row)
+    # A first leg may have finished since its second leg was last written: the rules see it now.
+    read.update(io.read_context(read))
     # An undo replays the match's whole log; only those matches' logs are read.
     logs = io.read_logs(sorted({m for m, asked, _ in requests if asked.kind == "undo" and m in read}))
     outcomes, after, accepted = _apply_batch(read, logs, requests)
@@ -79,7 +86,14 @@ def write_batch(
         recorded_at = datetime.now(UTC)
         io.insert_events([event_row(match_id, version, event, recorded_at) for match_id, version, event in accepted])
         changes = [
-            MatchChange(match_id, read[match_id].version, new.match.version, new.state, new.match.status)
+            MatchChange(
+                match_id,
+                read[match_id].version,
+                new.match.version,
+                new.state,
+                new.match.status,
+                utc(new.match.kickoff) if new.match.kickoff else None,
+            )
             for match_id, new in written.items()
         ]
         if io.update_matches(changes) != len(changes):
@@ -139,8 +153,10 @@ _READ_MATCHES = select(
 # One statement of one shape for any number of matches: executemany's row count is not given
 # by PostgreSQL's driver, and a VALUES list would be compiled anew for every batch.
 _UPDATE_MATCHES = text(
-    "UPDATE matches SET version = changes.now, state = CAST(changes.state AS JSON), status = changes.status"
-    " FROM unnest(:match_ids, :was, :now, :states, :statuses) AS changes(match_id, was, now, state, status)"
+    "UPDATE matches SET version = changes.now, state = CAST(changes.state AS JSON), status = changes.status,"
+    " kickoff = changes.kickoff"
+    " FROM unnest(:match_ids, :was, :now, :states, :statuses, :kickoffs)"
+    " AS changes(match_id, was, now, state, status, kickoff)"
     " WHERE matches.id = changes.match_id AND matches.version = changes.was"
 ).bindparams(
     bindparam("match_ids", type_=ARRAY(String)),
@@ -148,6 +164,7 @@ _UPDATE_MATCHES = text(
     bindparam("now", type_=ARRAY(Integer)),
     bindparam("states", type_=ARRAY(Text)),
     bindparam("statuses", type_=ARRAY(Text)),
+    bindparam("kickoffs", type_=ARRAY(DateTime(timezone=True))),
 )
 
 
@@ -173,12 +190,15 @@ class SQLAlchemyIO:
                 logs[row.match_id].append(event_from_row(row._mapping))
         return logs
 
+    def read_context(self, matches: Mapping[str, Match]) -> dict[str, Match]:
+        return legs.fill_sync(self.conn, matches)
+
     def insert_events(self, rows: Sequence[dict[str, Any]]) -> None:
         self.conn.execute(insert(events_table), list(rows))
 
     def update_matches(self, changes: Sequence[MatchChange]) -> int:
         if self.postgres:
-            columns = ("match_ids", "was", "now", "states", "statuses")
+            columns = ("match_ids", "was", "now", "states", "statuses", "kickoffs")
             return self.conn.execute(
                 _UPDATE_MATCHES, dict(zip(columns, map(list, zip(*changes, strict=True)), strict=True))
             ).rowcount
@@ -187,7 +207,9 @@ class SQLAlchemyIO:
         )
         return sum(
             self.conn.execute(
-                statement.values(version=change.now, state=cast(change.state, Text), status=change.status),
+                statement.values(
+                    version=change.now, state=cast(change.state, Text), status=change.status, kickoff=change.kickoff
+                ),
                 {"match_id": change.match_id, "was": change.was},
             ).rowcount
             for change in changes

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from . import legs
 from .closecodes import SERVICE_RESTART, TRY_AGAIN_LATER
 from .connection import BOARD_KEY, Connection
 from .matches import Match, Side, clock_label
@@ -298,18 +299,23 @@ class Hub:
             known = self.rows.get(match.id)
             self.apply(match, scored_side(known.match, match) if known is not None else None)
 
-    def apply(self, match: Match, changed: Side | None = None) -> bool:
+    def apply(self, match: Match, changed: Side | None = None, refresh: bool = False) -> bool:
         """Take a newer state of a match and queue it for the sockets whose page shows it;
-        older or repeated versions, and matches no page here shows, are ignored."""
+        older or repeated versions, and matches no page here shows, are ignored. `refresh`
+        takes the same version again: a second leg whose first leg's result changed."""
         known = self.rows.get(match.id)
         if known is not None and match.version <= known.match.version:
-            return False
+            if not (refresh and match.version == known.match.version and match != known.match):
+                return False
+            self._timelines.pop(match.id, None)
         if known is None:
             recent = self._recent.get(match.id)
             if recent is not None and recent.version >= match.version:
                 return False
             if not self._wanted(match):
                 self._remember(match)
+                if match.leg == 1:
+                    self._follow_first_leg(match)
                 return False
             self._recent.pop(match.id, None)
         elif match.version > known.match.version + 1:
@@ -335,7 +341,15 @@ class Hub:
             timeline = self.timeline(match) if self.watched(match.id) else None
             self._queued_rows[match.id] = (rendered, timeline)
         self._start_pass()
+        if match.leg == 1:
+            self._follow_first_leg(match)
         return True
+
+    def _follow_first_leg(self, first: Match) -> None:
+        """A first leg's result is part of its second leg's row: the aggregate moves with it."""
+        for known in [row.match for row in self.rows.values() if row.match.leg == 2]:
+            if legs.is_first_leg_of(first, known):
+                self.apply(legs.follow_first_leg(known, first), refresh=True)
 
     def _remember(self, match: Match) -> None:
         self._recent[match.id] = match

@@ -199,9 +199,9 @@ def _lineup(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _names(raw: object, what: str, limit: int) -> tuple[str, ...]:
-    """A list of names, or one per line as a text area sends them."""
+    """A list of names, or as a text area sends them: one per line, or separated by commas."""
     if isinstance(raw, str):
-        raw = raw.splitlines()
+        raw = re.split(r"[\n\r,]+", raw)
     return clean_names(raw, what, limit)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from . import directory
+from . import directory, legs
 from .calendar import Competition, Team
 from .codec import aware, event_from_row, match_from_row, utc
 from .matches import UNDERWAY, Event, Match
@@ -44,7 +44,8 @@ class Reads:
 
     async def _matches(self, query: Select[tuple[object, ...]]) -> list[Match]:
         async with self.reader.connect() as conn:
-            return [match_from_row(row._mapping) for row in await conn.execute(query)]
+            found = [match_from_row(row._mapping) for row in await conn.execute(query)]
+            return await legs.fill(conn, found)
 
     async def _calendar(self, *where: ColumnElement[bool]) -> list[Match]:
         return await self._matches(select(matches_table).where(*where).order_by(*_CALENDAR_ORDER))

@@ -17,8 +17,11 @@ from typing import Any, Literal
 from jinja2 import Environment, Template
 from markupsafe import escape
 
+from .announcements import event_sentence, goal_sentence
+from .announcements import ordinal as ordinal
+from .announcements import spoken_minute as spoken_minute
 from .codec import match_json
-from .matches import SIDES, Match, Minute, Side, clock_label
+from .matches import SIDES, Match, Side, added_time_label, allowed_actions, clock_label, refusal, score_extras
 from .pages import day_title
 from .roles import PAGE_ROLES as PAGE_ROLES
 from .roles import Role as Role
@@ -58,31 +61,6 @@ def team_initials(name: str) -> str:
 def team_colour(name: str) -> str:
     """The badge colour class for a team, the same on every page and every server."""
     return f"c{zlib.crc32(name.casefold().encode()) % BADGE_COLOURS}"
-
-
-def ordinal(number: int) -> str:
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
-
-
-def spoken_minute(minute: Minute) -> str:
-    added = f" plus {minute.added}" if minute.added else ""
-    return f"{ordinal(minute.base)} minute{added}"
-
-
-def goal_sentence(match: Match, side: Side) -> str:
-    """What a screen reader says about a goal: "Goal: Arsenal 1, Chelsea 0, 23rd minute"."""
-    sentence = f"Goal: {match.home} {match.home_score}, {match.away} {match.away_score}"
-    goals = match.goals(side)
-    if goals:
-        goal = goals[-1]
-        if goal.minute is not None:
-            sentence += f", {spoken_minute(goal.minute)}"
-        if goal.player:
-            sentence += f", {'own goal by' if goal.own_goal else 'scored by'} {goal.player}"
-        if goal.penalty:
-            sentence += ", penalty"
-    return sentence
 
 
 def announcement(sentence: str) -> str:
@@ -148,6 +126,12 @@ class Renderer:
         env.filters["initials"] = team_initials
         env.filters["colour"] = team_colour
         env.filters["day_title"] = day_title
+        env.globals.update(
+            score_extras=score_extras,
+            added_time_label=added_time_label,
+            allowed_actions=allowed_actions,
+            refusal=refusal,
+        )
         # The partials are rendered synchronously, outside any request: Jinja's async mode
         # (which Quart's pages use) doubles the cost of a row, and rows are rendered per goal.
         partials = env.overlay(enable_async=False)
@@ -184,7 +168,8 @@ class Renderer:
         the push (never the snapshot) highlights the goal, marks a new red card and announces."""
         at = now or datetime.now(UTC)
         red_cards = new_red_cards(match, previous)
-        spoken = announcement(goal_sentence(match, changed)) if changed is not None else ""
+        sentence = goal_sentence(match, changed) if changed is not None else event_sentence(match, previous)
+        spoken = announcement(sentence) if sentence else ""
         highlighted = changed is not None or bool(red_cards)
 
         def row(role: Role) -> str:

@@ -74,7 +74,7 @@ matches_table = Table(
     Column("home_slug", String(60), index=True),
     Column("away_slug", String(60), index=True),
     # A copy of the state's status, kept equal on every write, so "what is underway" is an index.
-    Column("status", String(20), nullable=False, server_default="scheduled", index=True),
+    Column("status", String(40), nullable=False, server_default="scheduled", index=True),
 )
 
 events_table = Table(
@@ -83,7 +83,7 @@ events_table = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("match_id", String(32), ForeignKey("matches.id"), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("kind", String(20), nullable=False),
+    Column("kind", String(40), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("recorded_by", String(80)),

@@ -21,9 +21,10 @@ from sqlalchemy.engine import URL, Engine, create_engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool, PoolProxiedConnection
 
+from . import legs
 from .batches import MatchChange, Outcome, Request, write_batch
 from .codec import FIXTURE_COLUMNS, StoredState, event_from_row
-from .matches import Event
+from .matches import Event, Match
 from .schema import events_table
 
 _EVENT_COLUMNS = ("match_id", "version", "kind", "payload", "at", "recorded_by", "recorded_at")
@@ -106,6 +107,12 @@ class _RawIO:
             logs[row["match_id"]].append(event_from_row(row))
         return logs
 
+    def read_context(self, matches: Mapping[str, Match]) -> dict[str, Match]:
+        wanted = {match_id: m for match_id, m in matches.items() if legs.needs_context(m)}
+        if not wanted:
+            return {}
+        return legs.apply_rows(wanted, self.db.execute(legs.context_sql(len(wanted)), list(wanted)))
+
     def insert_events(self, rows: Sequence[dict[str, Any]]) -> None:
         converted = {"payload": self.json_to_db, "at": self.time_to_db, "recorded_at": self.time_to_db}
         self.db.executemany(
@@ -118,8 +125,11 @@ class _RawIO:
 
     def update_matches(self, changes: Sequence[MatchChange]) -> int:
         updated = self.db.executemany(
-            "UPDATE matches SET version = ?, state = ?, status = ? WHERE id = ? AND version = ?",
-            [(change.now, change.state, change.status, change.match_id, change.was) for change in changes],
+            "UPDATE matches SET version = ?, state = ?, status = ?, kickoff = ? WHERE id = ? AND version = ?",
+            [
+                (change.now, change.state, change.status, self.time_to_db(change.kickoff), change.match_id, change.was)
+                for change in changes
+            ],
         )
         return updated.rowcount
 

@@ -15,11 +15,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from . import directory
+from . import directory, legs
 from .batches import Outcome, Request, SQLAlchemyIO, StaleVersion, UnknownMatch, write_batch
 from .calendar import Competition, Team
 from .codec import StoredState, competition_row, match_columns, match_from_dict, match_to_dict, state_to_json
@@ -180,8 +180,7 @@ class Store(Reads):
             fresh = [(key, match) for key, match in fixtures if key not in existing]
             placed = await directory.place(conn, [match for _, match in fresh], competitions)
             start = (await conn.execute(select(func.coalesce(func.max(matches_table.c.position), -1)))).scalar_one() + 1
-            await _insert_matches(conn, placed, start, [key for key, _ in fresh])
-            return placed
+            return await _insert_matches(conn, placed, start, [key for key, _ in fresh])
 
     async def save_competition(self, competition: Competition) -> None:
         """Add the competition, or change the one of its slug; RuleViolation if it is not valid."""
@@ -256,9 +255,10 @@ class Store(Reads):
 
 async def _insert_matches(
     conn: AsyncConnection, fixtures: Sequence[Match], start: int, keys: Sequence[str | None] | None = None
-) -> None:
+) -> list[Match]:
+    """Insert the fixtures, each with its tie's context (legs.py) in its stored state; returns them so."""
     if not fixtures:
-        return
+        return []
     keys = keys or [None] * len(fixtures)
     await conn.execute(
         insert(matches_table),
@@ -267,3 +267,10 @@ async def _insert_matches(
             for index, (match, key) in enumerate(zip(fixtures, keys, strict=True))
         ],
     )
+    filled = await legs.fill(conn, list(fixtures))
+    for before, after in zip(fixtures, filled, strict=True):
+        if after is not before:
+            await conn.execute(
+                update(matches_table).where(matches_table.c.id == after.id).values(state=state_to_json(after))
+            )
+    return filled

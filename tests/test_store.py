@@ -30,7 +30,8 @@ from livescores.store import (
     state_to_json,
 )
 
-# As stored: add_fixtures gives each match its competition (Friendlies when none is named) and teams.
+# As stored: add_fixtures gives each match its competition (Friendlies when none is named) and
+# teams, and the competition's format (legs.py; a competition made for a name is a league).
 FIXTURES = {
     "m1": Match(
         id="m1",
@@ -40,6 +41,7 @@ FIXTURES = {
         competition_slug="friendlies",
         home_slug="hull",
         away_slug="stoke",
+        competition_format="league",
     ),
     "m2": Match(
         id="m2",
@@ -50,6 +52,7 @@ FIXTURES = {
         competition_slug="cup",
         home_slug="a",
         away_slug="b",
+        competition_format="league",
     ),
 }
 
@@ -59,7 +62,12 @@ async def store(database_url: str) -> AsyncIterator[Store]:
     opened = Store(database_url)
     await opened.migrate()
     bare = [
-        replace(match, competition=None if match_id == "m1" else match.competition, competition_slug=None)
+        replace(
+            match,
+            competition=None if match_id == "m1" else match.competition,
+            competition_slug=None,
+            competition_format=None,
+        )
         for match_id, match in FIXTURES.items()
     ]
     assert await opened.add_fixtures([(f"k-{m.id}", replace(m, home_slug=None, away_slug=None)) for m in bare]) == list(

@@ -1,0 +1,145 @@
+"""What a screen reader hears when a match changes: one sentence per new event, spoken by the
+page's polite live region. Pushes carry it, snapshots never do, and an undo says nothing (it
+corrects a scorer's mistake, which fans never saw as football)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from .matches import STATUS_LABELS, Incident, Match, Minute, Side
+
+
+def ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def spoken_minute(minute: Minute) -> str:
+    added = f" plus {minute.added}" if minute.added else ""
+    return f"{ordinal(minute.base)} minute{added}"
+
+
+def spoken_score(match: Match) -> str:
+    return f"{match.home} {match.home_score}, {match.away} {match.away_score}"
+
+
+def goal_sentence(match: Match, side: Side) -> str:
+    """What a screen reader says about a goal: "Goal: Arsenal 1, Chelsea 0, 23rd minute"."""
+    sentence = f"Goal: {spoken_score(match)}"
+    goals = match.goals(side)
+    if goals:
+        goal = goals[-1]
+        if goal.minute is not None:
+            sentence += f", {spoken_minute(goal.minute)}"
+        if goal.player:
+            sentence += f", {'own goal by' if goal.own_goal else 'scored by'} {goal.player}"
+        if goal.penalty:
+            sentence += ", penalty"
+    return sentence
+
+
+def new_incident(match: Match, previous: Match | None) -> Incident | None:
+    """The incident the latest event left, if that event was not an undo and pages showed the
+    version before it."""
+    if previous is None or previous.version >= match.version or not match.incidents:
+        return None
+    latest = match.incidents[-1]
+    return latest if latest.version == match.version and len(match.incidents) > len(previous.incidents) else None
+
+
+def event_sentence(match: Match, previous: Match | None) -> str | None:
+    """The sentence for whatever event made this version: a status change, a shoot-out kick, a
+    VAR decision, a card, a substitution, a postponement... None when there is nothing new."""
+    incident = new_incident(match, previous)
+    if incident is None:
+        return None
+    if incident.counts_as_goal and incident.side is not None and incident.kind == "goal":
+        return goal_sentence(match, incident.side)
+    return _sentence(match, incident)
+
+
+def _who(match: Match, incident: Incident) -> str:
+    """ ", France: Kylian Mbappé, 80th minute" as far as the incident says."""
+    parts = [match.team(incident.side)] if incident.side else []
+    if incident.player:
+        parts.append(incident.player)
+    text = ": ".join(parts[:1]) + (f": {parts[1]}" if len(parts) > 1 else "")
+    if incident.minute is not None:
+        text += f", {spoken_minute(incident.minute)}"
+    return text
+
+
+def _sentence(match: Match, incident: Incident) -> str:
+    kind = incident.kind
+    score = spoken_score(match)
+    fixture = f"{match.home} v {match.away}"
+    if kind == "kick_off":
+        return f"Kick-off: {fixture}"
+    if kind == "full_time" or (kind == "shootout_kick" and match.status == "full_time"):
+        return _result(match)
+    if kind in ("half_time", "second_half", "extra_time", "extra_time_half_time", "extra_time_second_half"):
+        return f"{STATUS_LABELS[kind]}: {score}"
+    if kind == "penalties" and incident.side is not None:
+        return f"Penalty shoot-out: {match.team(incident.side)} kick first"
+    if kind == "shootout_kick" and incident.side is not None:
+        taker = f"{incident.player} " if incident.player else ""
+        pens = match.penalty_score or (0, 0)
+        return (
+            f"Shoot-out, {match.team(incident.side)}: {taker}{incident.outcome}. "
+            f"Penalties: {match.home} {pens[0]}, {match.away} {pens[1]}"
+        )
+    if kind == "added_time":
+        return f"{incident.minutes} minutes of added time"
+    if kind == "substitution" and incident.side is not None:
+        minute = f", {spoken_minute(incident.minute)}" if incident.minute else ""
+        return f"Substitution, {match.team(incident.side)}: {incident.player_on} on, {incident.player} off{minute}"
+    if kind == "lineup" and incident.side is not None:
+        shape = f" {incident.formation}" if incident.formation else ""
+        return f"Line-up{' confirmed' if incident.confirmed else ''}, {match.team(incident.side)}:{shape}".rstrip(":")
+    if kind == "var":
+        return f"{_var_words(incident)}, {_who(match, incident)}. {score}"
+    if kind == "penalty_missed":
+        return f"Penalty {incident.outcome}, {_who(match, incident)}"
+    if kind in ("yellow_card", "red_card"):
+        what = "Yellow card" if kind == "yellow_card" else "Red card"
+        return f"{what}{' (second yellow)' if incident.second_yellow else ''}, {_who(match, incident)}"
+    if kind == "postpone":
+        if incident.kickoff is None:
+            return f"Postponed: {fixture}"
+        when = incident.kickoff.astimezone(UTC).strftime("%A %d %B %Y, %H:%M UTC")
+        return f"Postponed: {fixture}, new kick-off {when}"
+    if kind in ("suspend", "resume", "abandon"):
+        return f"{STATUS_LABELS[kind]}: {score}"
+    if kind == "cancel":
+        return f"Cancelled: {fixture}"
+    if kind == "award":
+        note = f". {incident.note}" if incident.note else ""
+        return f"Result awarded: {score}{note}"
+    return match.summary(incident)
+
+
+def _var_words(incident: Incident) -> str:
+    words = {
+        "goal_disallowed": "Goal disallowed after review",
+        "goal_awarded": "Goal awarded after review",
+        "penalty_given": "Penalty given after review",
+        "penalty_overturned": "Penalty overturned after review",
+        "red_card_upgraded": "Red card after review",
+        "red_card_rescinded": "Red card rescinded after review",
+    }.get(incident.decision or "", "VAR decision")
+    return f"{words}, {incident.reason}" if incident.reason else words
+
+
+def _result(match: Match) -> str:
+    sentence = f"Full-time: {spoken_score(match)}"
+    if match.decided_by == "extra_time":
+        sentence += ", after extra time"
+    pens = match.penalty_score
+    if match.decided_by == "penalties" and pens is not None and match.winner is not None:
+        won = pens[0] if match.winner == "home" else pens[1]
+        lost = pens[1] if match.winner == "home" else pens[0]
+        sentence += f". {match.team(match.winner)} win {won}–{lost} on penalties"
+    elif match.aggregate is not None and match.winner is not None:
+        total = match.aggregate
+        sentence += f". {match.team(match.winner)} go through, {total[0]}–{total[1]} on aggregate"
+    return sentence
