@@ -15,12 +15,15 @@ import time
 from datetime import UTC, datetime
 
 from .bus import RESYNC, Bus
+from .calendar import Team
 from .config import Config
 from .envelope import MatchChanged, Watching, decode, encode
 from .fixtures import demo_draw
 from .hub import Hub, NotShown
 from .matches import Event, Match, Side
 from .messages import Command
+from .season_writer import LoadReport
+from .seasons import SeasonFile
 from .store import StaleVersion, Store
 from .window import Window
 
@@ -112,6 +115,28 @@ class Scoreboard:
         for match in added:
             await self._show(match, None)
         return added
+
+    async def load_season(self, season: SeasonFile) -> LoadReport:
+        """Store a season file (all or nothing), then show its new and corrected matches."""
+        report = await self.store.load_season(season.entries, season.competition, season.season.teams)
+        assert report is not None
+        await self._after_load([*report.added, *report.corrected])
+        return report
+
+    async def merge_team(self, alias: str, into: str) -> Team:
+        """One more name for a team; the matches of the team the name stood for move to it,
+        and every page showing them is told again."""
+        team = await self.store.merge_team(alias, into)
+        await self._after_load([])
+        for match in await self.store.team_matches(team.slug):
+            self.hub.apply(match, force=True)
+        return team
+
+    async def _after_load(self, changed: list[Match]) -> None:
+        await self.window.refresh_catalogue()
+        self.window.forget_strips()
+        for match in changed:
+            await self._show(match, None)
 
     async def _show(self, match: Match, changed: Side | None) -> None:
         self.hub.apply(match, changed)
