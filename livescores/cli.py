@@ -105,11 +105,14 @@ async def simulate(config: Config, speed: float, match_ids: Sequence[str], seed:
 
     async with open_scoreboard(config) as scoreboard:
         simulator = Simulator(scoreboard, speed, random.Random(seed))
-        known = [match.id for match in await scoreboard.store.all_matches()]
+        everything = await scoreboard.store.all_matches()
+        known = [match.id for match in everything]
         unknown = [match_id for match_id in match_ids if match_id not in known]
         if unknown:
             raise ValueError(f"There is no match {unknown[0]!r}.")
-        chosen = list(match_ids) or known
+        # By default the matches in play (the demo's today), else every match not yet over.
+        in_play = [match.id for match in everything if match.underway]
+        chosen = list(match_ids) or in_play or [m.id for m in everything if m.status == "scheduled" or m.underway]
         print(f"simulating {len(chosen)} matches at {speed:g}x (Ctrl-C stops)", flush=True)
         await simulator.run(chosen)
         return len(chosen)
@@ -141,7 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate_parser.add_argument(
         "--speed", type=float, default=60.0, help="match minutes per real minute (default 60: a match in ~2 minutes)"
     )
-    simulate_parser.add_argument("--match", action="append", default=[], help="a match id to play (default: all)")
+    simulate_parser.add_argument(
+        "--match",
+        action="append",
+        default=[],
+        help="a match id to play (default: those in play, else all not yet played)",
+    )
     simulate_parser.add_argument("--seed", type=int, help="random seed, to replay the same game")
     return parser
 

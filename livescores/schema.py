@@ -83,7 +83,7 @@ events_table = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("match_id", String(32), ForeignKey("matches.id"), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("kind", String(20), nullable=False),
+    Column("kind", String(40), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("recorded_by", String(80)),

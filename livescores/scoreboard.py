@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from .bus import RESYNC, Bus
 from .calendar import Team
 from .config import Config
+from .demo import demo_season
 from .envelope import MatchChanged, Watching, decode, encode
 from .fixtures import demo_draw
 from .hub import Hub, NotShown
@@ -55,10 +56,15 @@ class Scoreboard:
 
     async def start(self) -> None:
         await self.store.migrate()
-        if self.config.create_demo_matches:
+        if self.config.create_demo_matches and self.config.demo == "draw":
             kick_off = Event("kick_off", datetime.now(UTC), recorded_by="demo")
             if await self.store.add_matches_if_empty(demo_draw(), opening=[kick_off]):
                 log.info("store: created the demo matches")
+        elif self.config.create_demo_matches:
+            season = demo_season(datetime.now(UTC), self.hub.clock.zone)
+            teams = season.season.teams
+            if await self.store.load_season(season.entries, season.competition, teams, only_if_empty=True):
+                log.info("store: loaded the demo, %s with today's match day", season.competition.title)
         await self.window.open()
         self._tasks = [
             asyncio.create_task(self.window.run(), name="window"),

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import directory
 from .batches import Request, SQLAlchemyIO, write_batch
 from .calendar import Competition, Team, name_key
-from .codec import match_columns, match_from_row
+from .codec import match_columns, match_from_row, utc
 from .fixtures import FixtureFileError
 from .matches import Match
 from .schema import matches_table, team_aliases_table
@@ -69,6 +69,7 @@ async def write_season(
     for row in await conn.execute(select(matches_table).where(_m.competition_slug == competition.slug)):
         match = match_from_row(row._mapping)
         stored.setdefault(fixture_key(match), match)
+    stored_by_id = {match.id: match for match in stored.values()}
     report = LoadReport()
     fresh: list[tuple[str, Match, Entry]] = []
     requests: list[Request] = []
@@ -105,6 +106,15 @@ async def write_season(
             after[match_id] = outcome[0]
     if problems:
         raise FixtureFileError(problems)
+    # A postponement moves the match in the calendar too: its day pages read the column.
+    for match_id, match in after.items():
+        known = stored_by_id.get(match_id)
+        if known is not None and match.kickoff != known.kickoff:
+            await conn.execute(
+                update(matches_table)
+                .where(_m.id == match_id)
+                .values(kickoff=utc(match.kickoff) if match.kickoff else None)
+            )
     new_ids = {match.id for _, match, _ in fresh}
     report.added = [after.get(match.id, match) for _, match, _ in fresh]
     report.corrected = [m for match_id, m in after.items() if match_id not in new_ids]
