@@ -13,6 +13,7 @@ from .codec import match_json
 from .matches import Match
 from .pages import TODAY, Page, current_round, match_order, rounds
 from .services import services
+from .tables import competition_tables, tables_json
 
 blueprint = Blueprint("api", __name__)
 
@@ -85,6 +86,7 @@ async def api_competition(slug: str) -> dict[str, Any]:
         "rounds": rounds(matches),
         "current_round": current_round(matches, datetime.now(UTC)),
         "matches": matches_json(matches),
+        "tables": tables_json(competition_tables(competition, matches)),
     }
 
 

@@ -16,6 +16,7 @@ from .matches import Match
 from .pages import TODAY, Clock, Page, by_competition, by_day, current_round, day_label, day_title, rounds
 from .render import Role
 from .services import services
+from .tables import competition_tables
 
 blueprint = Blueprint("boards", __name__)
 
@@ -142,9 +143,11 @@ async def _competition_page(slug: str, template: str) -> ResponseReturnValue:
     in_round = [m for m in matches if shown is None or m.round == shown]
     index = names.index(shown) if shown in names else -1
     role = current_role() if template == "competition.html" else "viewer"
+    tables = services().hub.tables.renderer.tables(competition_tables(competition, matches))
     return await render_template(
         template,
         competition=competition,
+        tables_html=tables,
         rounds=names,
         round=shown,
         previous_round=names[index - 1] if index > 0 else None,

@@ -19,8 +19,10 @@ from .calendar import home_zone
 from .config import Config
 from .fixtures import FixtureFileError, read_fixture_file
 from .hub import Hub
+from .matches import RuleViolation
 from .render import Renderer
 from .scoreboard import Scoreboard
+from .seasons import is_season, parse_season, read_text
 from .store import Store
 from .window import clock_for
 
@@ -55,13 +57,45 @@ async def open_scoreboard(config: Config) -> AsyncIterator[Scoreboard]:
         await store.close()
 
 
-async def load_fixtures(config: Config, path: Path) -> tuple[int, int]:
-    """Load a fixture file (refused whole if any line is wrong); (new, already there)."""
-    fixtures = read_fixture_file(path)
+async def load_fixtures(config: Config, path: Path, zone: str | None = None) -> str:
+    """Load a fixture file (refused whole if anything in it is wrong): CSV, a JSON array, or
+    openfootball's season files, told apart by their content. Says what changed."""
+    text = read_text(path)
     # Loading fixtures into an empty database must not also draw the demo matches.
-    async with open_scoreboard(replace(config, create_demo_matches=False)) as scoreboard:
+    quiet = replace(config, create_demo_matches=False)
+    if is_season(text):
+        season = parse_season(text, home_zone(zone or config.timezone), str(path))
+        async with open_scoreboard(quiet) as scoreboard:
+            report = await scoreboard.load_season(season)
+        return (
+            f"{season.competition.title}: {len(report.added)} new matches, {len(report.corrected)} corrected, "
+            f"{report.unchanged} unchanged, from {path}"
+        )
+    fixtures = read_fixture_file(path)
+    async with open_scoreboard(quiet) as scoreboard:
         added = await scoreboard.add_fixtures(fixtures)
-    return len(added), len(fixtures) - len(added)
+    return f"loaded {len(added)} new matches from {path} ({len(fixtures) - len(added)} already there)"
+
+
+async def alias_teams(config: Config, pairs: Sequence[tuple[str, str]]) -> list[str]:
+    """Each (alias, team): the alias becomes one more name of the team, merging any team it named."""
+    async with open_scoreboard(replace(config, create_demo_matches=False)) as scoreboard:
+        return [f"{alias} → {(await scoreboard.merge_team(alias, into)).name}" for alias, into in pairs]
+
+
+def read_aliases(path: Path) -> list[tuple[str, str]]:
+    """An aliases file: one `alias,team` per line (CSV), blank lines and # comments ignored."""
+    import csv
+
+    pairs = []
+    text = read_text(path)
+    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+            continue
+        if len(row) != 2 or not row[0].strip() or not row[1].strip():
+            raise FixtureFileError([f"line {number}: expected alias,team"])
+        pairs.append((row[0].strip(), row[1].strip()))
+    return pairs
 
 
 async def simulate(config: Config, speed: float, match_ids: Sequence[str], seed: int | None) -> int:
@@ -71,11 +105,14 @@ async def simulate(config: Config, speed: float, match_ids: Sequence[str], seed:
 
     async with open_scoreboard(config) as scoreboard:
         simulator = Simulator(scoreboard, speed, random.Random(seed))
-        known = [match.id for match in await scoreboard.store.all_matches()]
+        everything = await scoreboard.store.all_matches()
+        known = [match.id for match in everything]
         unknown = [match_id for match_id in match_ids if match_id not in known]
         if unknown:
             raise ValueError(f"There is no match {unknown[0]!r}.")
-        chosen = list(match_ids) or known
+        # By default the matches in play (the demo's today), else every match not yet over.
+        in_play = [match.id for match in everything if match.underway]
+        chosen = list(match_ids) or in_play or [m.id for m in everything if m.status == "scheduled" or m.underway]
         print(f"simulating {len(chosen)} matches at {speed:g}x (Ctrl-C stops)", flush=True)
         await simulator.run(chosen)
         return len(chosen)
@@ -89,13 +126,30 @@ def build_parser() -> argparse.ArgumentParser:
     fixtures = commands.add_parser("fixtures", help="real fixtures").add_subparsers(
         dest="fixtures_command", required=True
     )
-    load = fixtures.add_parser("load", help="add the matches of a CSV or JSON file (see docs/match-events.md)")
+    load = fixtures.add_parser(
+        "load", help="add or correct the matches of a CSV, JSON or openfootball file (see docs/match-events.md)"
+    )
     load.add_argument("file", type=Path)
+    load.add_argument(
+        "--timezone", help="the local time of an openfootball file's times without an offset (default: the home zone)"
+    )
+    teams = commands.add_parser("teams", help="teams and their names").add_subparsers(
+        dest="teams_command", required=True
+    )
+    alias = teams.add_parser("alias", help="make a name one more name of a team, merging the team it named")
+    alias.add_argument("alias", nargs="?", help='the other name, e.g. "Man Utd"')
+    alias.add_argument("team", nargs="?", help='the team, by slug or name, e.g. "Manchester United"')
+    alias.add_argument("--file", type=Path, help="a file of alias,team lines instead")
     simulate_parser = commands.add_parser("simulate", help="play the matches with random goals and cards")
     simulate_parser.add_argument(
         "--speed", type=float, default=60.0, help="match minutes per real minute (default 60: a match in ~2 minutes)"
     )
-    simulate_parser.add_argument("--match", action="append", default=[], help="a match id to play (default: all)")
+    simulate_parser.add_argument(
+        "--match",
+        action="append",
+        default=[],
+        help="a match id to play (default: those in play, else all not yet played)",
+    )
     simulate_parser.add_argument("--seed", type=int, help="random seed, to replay the same game")
     return parser
 
@@ -108,13 +162,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("database is up to date")
     elif args.command == "fixtures" and args.fixtures_command == "load":
         try:
-            added, present = asyncio.run(load_fixtures(config, args.file))
+            if args.timezone is not None:
+                _check_zone(args.timezone)
+            said = asyncio.run(load_fixtures(config, args.file, args.timezone))
         except FixtureFileError as error:
             print(f"{args.file}: refused, nothing was loaded:", file=sys.stderr)
             for problem in error.problems:
                 print(f"  {problem}", file=sys.stderr)
             return 1
-        print(f"loaded {added} new matches from {args.file} ({present} already there)")
+        except ValueError as error:
+            print(f"livescores fixtures load: {error}", file=sys.stderr)
+            return 2
+        print(said)
+    elif args.command == "teams" and args.teams_command == "alias":
+        try:
+            pairs = read_aliases(args.file) if args.file else [(args.alias, args.team)]
+            if any(not alias or not team for alias, team in pairs) or (args.file and args.alias):
+                raise ValueError("give an alias and a team, or --file")
+            for line in asyncio.run(alias_teams(config, pairs)):
+                print(line)
+        except FixtureFileError as error:
+            print(f"{args.file}: refused: {'; '.join(error.problems)}", file=sys.stderr)
+            return 1
+        except (ValueError, RuleViolation) as error:
+            print(f"livescores teams alias: {error}", file=sys.stderr)
+            return 2
     elif args.command == "simulate":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
         try:
@@ -126,6 +198,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
         print(f"{played} matches played to full time")
     return 0
+
+
+def _check_zone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone such as Europe/London.") from None
 
 
 if __name__ == "__main__":

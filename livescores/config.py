@@ -43,6 +43,9 @@ class Config:
     viewer_count_seconds: float = 5.0
     store_poll_seconds: float = 2.0
     create_demo_matches: bool = True
+    # "worldcup": a real match day of the 2022 World Cup moved onto today (demo.py);
+    # "draw": ten random Premier League matches already kicked off, which the tests build on.
+    demo: str = "worldcup"
     worker_count: int = 1
     timezone: str = "UTC"  # the home time zone: which day a match belongs to
 
@@ -67,6 +70,7 @@ class Config:
             viewer_count_seconds=_number(env, "LIVESCORES_VIEWER_COUNT_INTERVAL", 5.0),
             store_poll_seconds=_number(env, "LIVESCORES_STORE_POLL", 2.0),
             create_demo_matches=env.get("LIVESCORES_DEMO", "1") not in {"0", "false", "no"},
+            demo="draw" if env.get("LIVESCORES_DEMO") == "draw" else "worldcup",
             worker_count=int(env.get("WEB_CONCURRENCY", "1") or 1),
             timezone=_zone_name(env.get("LIVESCORES_TIMEZONE") or "UTC"),
         )

@@ -24,6 +24,7 @@ from .connection import BOARD_KEY, Connection
 from .matches import Match, Side, clock_label
 from .pages import TODAY, Clock, Page, by_competition, by_day, day_title, match_order
 from .render import PAGE_ROLES, RenderedRow, RenderedTimeline, Renderer, Role, partial, row_id, viewers_fragment
+from .tables import LiveTables
 from .transport import text_frame
 
 __all__ = ["BOARD_KEY", "SERVICE_RESTART", "TRY_AGAIN_LATER", "Connection", "Hub", "NotShown", "scored_side"]
@@ -104,6 +105,10 @@ class Hub:
         self.pass_slice_seconds = PASS_SLICE_SECONDS
         self._failed_passes = 0  # in a row
         self._row_failures: dict[tuple[str, int], int] = {}  # (match id, version) -> failed passes
+        # Competition pages' tables: the window tells it the competitions' rules.
+        self.tables = LiveTables(renderer.env, lambda slug: None)
+        self._queued_tables: dict[str, dict[str, str]] = {}  # slug -> fragment key -> fragment
+        self._pass_tables: dict[str, dict[str, str]] = {}
 
     # -- what is held ---------------------------------------------------------------------
 
@@ -207,6 +212,8 @@ class Hub:
                 del self._views[connection.page]
                 if connection.page.day(self.clock) is None:
                     self._held[_held_key(connection.page)] = time.monotonic()
+                if connection.page.kind == "competition" and not self._shows_competition(connection.page.key):
+                    self.tables.forget(connection.page.key)
 
     @property
     def watching_here(self) -> int:
@@ -270,6 +277,8 @@ class Hub:
         if day is not None:
             # The heading says "Today" or "Yesterday": after midnight it changes with the board.
             html += partial("day-title", day_title(day, self.clock.today), swap="innerHTML")
+        if view.page.kind == "competition":
+            html += self.tables.snapshot(view.page.key, self._competition_matches(view.page.key))
         return html
 
     def _watching_for(self, role: Role) -> str:
@@ -302,7 +311,8 @@ class Hub:
     def apply(self, match: Match, changed: Side | None = None, refresh: bool = False) -> bool:
         """Take a newer state of a match and queue it for the sockets whose page shows it;
         older or repeated versions, and matches no page here shows, are ignored. `refresh`
-        takes the same version again: a second leg whose first leg's result changed."""
+        takes the same version again: a second leg whose first leg's result changed, or a
+        match whose team was merged into another."""
         known = self.rows.get(match.id)
         if known is not None and match.version <= known.match.version:
             if not (refresh and match.version == known.match.version and match != known.match):
@@ -340,6 +350,8 @@ class Hub:
         if pushed:
             timeline = self.timeline(match) if self.watched(match.id) else None
             self._queued_rows[match.id] = (rendered, timeline)
+        if match.competition_slug is not None and (previous is None or _table_moves(previous, match)):
+            self._queue_tables(match.competition_slug)
         self._start_pass()
         if match.leg == 1:
             self._follow_first_leg(match)
@@ -350,6 +362,27 @@ class Hub:
         for known in [row.match for row in self.rows.values() if row.match.leg == 2]:
             if legs.is_first_leg_of(first, known):
                 self.apply(legs.follow_first_leg(known, first), refresh=True)
+
+    # -- competition tables ----------------------------------------------------------------
+
+    def _shows_competition(self, slug: str) -> bool:
+        return any(v.page.kind == "competition" and v.page.key == slug and v.sockets for v in self._views.values())
+
+    def _competition_matches(self, slug: str) -> list[Match]:
+        return [r.match for r in self.rows.values() if r.match.competition_slug == slug]
+
+    def _queue_tables(self, slug: str) -> None:
+        """One table computation, and one render per changed row, for every page of the
+        competition; nothing when no socket here shows it."""
+        if not self._shows_competition(slug):
+            return
+        changes = self.tables.changes(slug, self._competition_matches(slug))
+        if not changes:
+            return
+        self._queued_tables.setdefault(slug, {}).update(changes)
+        for view in self._views.values():
+            if view.page.kind == "competition" and view.page.key == slug:
+                view.snapshots.clear()
 
     def _remember(self, match: Match) -> None:
         self._recent[match.id] = match
@@ -396,7 +429,7 @@ class Hub:
     # -- the broadcaster -------------------------------------------------------------------
 
     def _start_pass(self) -> None:
-        if not (self._queued_rows or self._queued_pages or self._queued_viewers):
+        if not (self._queued_rows or self._queued_pages or self._queued_viewers or self._queued_tables):
             return
         if self._next_pass is None:
             self._next_pass = asyncio.get_running_loop().create_future()
@@ -414,6 +447,7 @@ class Hub:
                 rows, self._queued_rows = self._queued_rows, {}
                 pages, self._queued_pages = self._queued_pages, set()
                 viewers, self._queued_viewers = self._queued_viewers, None
+                self._pass_tables, self._queued_tables = self._queued_tables, {}
                 try:
                     await self._send_pass(rows, pages, viewers)
                 except Exception as error:
@@ -440,6 +474,8 @@ class Hub:
         that fails to render on its own is given up after PASS_TRIES passes, and so is the
         whole pass when its failure is no row's."""
         self._failed_passes += 1
+        for slug, fragments in self._pass_tables.items():
+            self._queued_tables[slug] = {**fragments, **self._queued_tables.get(slug, {})}
         roles = {connection.role for connection in self.connections}
         failing = {key for key, queued in rows.items() if not _renders(queued, roles)}
         if not failing and self._failed_passes >= PASS_TRIES:
@@ -459,7 +495,9 @@ class Hub:
         self._queued_pages |= {page for page in pages if page in self._views}
         if self._queued_viewers is None:
             self._queued_viewers = viewers
-        if self._next_pass is None and (self._queued_rows or self._queued_pages or self._queued_viewers):
+        if self._next_pass is None and (
+            self._queued_rows or self._queued_pages or self._queued_viewers or self._queued_tables
+        ):
             self._next_pass = asyncio.get_running_loop().create_future()
 
     async def _send_pass(
@@ -506,9 +544,16 @@ class Hub:
                     items.append((f"timeline:{page.key}", timeline.pushes[role]))
         else:
             items += [(f"row:{key}", rendered.pushes[role]) for key, (rendered, _) in rows.items() if key in view.ids]
+            if page.kind == "competition" and role != "feed":
+                items += self._pass_tables.get(page.key, {}).items()
         if viewers is not None and role != "feed":
             items.append((VIEWERS_KEY, viewers))
         return items
+
+
+def _table_moves(before: Match, after: Match) -> bool:
+    """Whether a change can move a table: a score, or a match starting or ending."""
+    return (before.home_score, before.away_score, before.status) != (after.home_score, after.away_score, after.status)
 
 
 def _renders(queued: tuple[RenderedRow, RenderedTimeline | None], roles: Iterable[Role]) -> bool:

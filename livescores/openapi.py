@@ -13,6 +13,41 @@ _NULLABLE_TEXT = {"type": ["string", "null"]}
 _SIDE = {"type": ["string", "null"], "enum": ["home", "away", None]}
 _KIND = {"type": "string", "enum": list(EVENT_KINDS)}
 _NULLABLE_INT = {"type": ["integer", "null"]}
+_COUNT = {"type": "integer", "minimum": 0}
+# A league's one table (group null) or a group's, live while a match of the competition is in
+# play (its current score counted, its teams' rows marked live), else the final or current one.
+_STANDINGS: dict[str, object] = {
+    "type": "object",
+    "required": ["group", "live", "rows"],
+    "additionalProperties": False,
+    "properties": {
+        "group": {"type": ["string", "null"]},
+        "live": {"type": "boolean"},
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [
+                    "position", "team", "name", "played", "won", "drawn", "lost", "goals_for",
+                    "goals_against", "goal_difference", "points", "form", "live", "tied",
+                ],
+                "properties": {
+                    "position": {"type": "integer", "minimum": 1},
+                    "team": {"type": "string", "description": "the team's slug"},
+                    "name": {"type": "string"},
+                    "played": _COUNT, "won": _COUNT, "drawn": _COUNT, "lost": _COUNT,
+                    "goals_for": _COUNT, "goals_against": _COUNT,
+                    "goal_difference": {"type": "integer"},
+                    "points": {"type": "integer"},
+                    "form": {"type": "string", "pattern": "^[WDL]{0,5}$", "description": "last five, most recent last"},
+                    "live": {"type": "boolean", "description": "playing now; the current score counts"},
+                    "tied": {"type": "boolean", "description": "level with a neighbour on every tie-breaker"},
+                },
+            },
+        },
+    },
+}  # fmt: skip
 _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 _SCORE = {
     "type": "object",
@@ -246,6 +281,7 @@ OPENAPI: dict[str, Any] = {
                 "rounds": {"type": "array", "items": {"type": "string"}},
                 "current_round": _NULLABLE_TEXT,
                 "matches": _matches(),
+                "tables": {"type": "array", "items": _STANDINGS},
             },
             "slug",
         ),

@@ -122,6 +122,7 @@ class RenderedTimeline:
 
 class Renderer:
     def __init__(self, env: Environment) -> None:
+        self.env = env
         env.filters["utc_text"] = utc_text
         env.filters["initials"] = team_initials
         env.filters["colour"] = team_colour

@@ -15,12 +15,16 @@ import time
 from datetime import UTC, datetime
 
 from .bus import RESYNC, Bus
+from .calendar import Team
 from .config import Config
+from .demo import demo_season
 from .envelope import MatchChanged, Watching, decode, encode
 from .fixtures import demo_draw
 from .hub import Hub, NotShown
 from .matches import Event, Match, Side
 from .messages import Command
+from .season_writer import LoadReport
+from .seasons import SeasonFile
 from .store import StaleVersion, Store
 from .window import Window
 
@@ -52,10 +56,15 @@ class Scoreboard:
 
     async def start(self) -> None:
         await self.store.migrate()
-        if self.config.create_demo_matches:
+        if self.config.create_demo_matches and self.config.demo == "draw":
             kick_off = Event("kick_off", datetime.now(UTC), recorded_by="demo")
             if await self.store.add_matches_if_empty(demo_draw(), opening=[kick_off]):
                 log.info("store: created the demo matches")
+        elif self.config.create_demo_matches:
+            season = demo_season(datetime.now(UTC), self.hub.clock.zone)
+            teams = season.season.teams
+            if await self.store.load_season(season.entries, season.competition, teams, only_if_empty=True):
+                log.info("store: loaded the demo, %s with today's match day", season.competition.title)
         await self.window.open()
         self._tasks = [
             asyncio.create_task(self.window.run(), name="window"),
@@ -112,6 +121,28 @@ class Scoreboard:
         for match in added:
             await self._show(match, None)
         return added
+
+    async def load_season(self, season: SeasonFile) -> LoadReport:
+        """Store a season file (all or nothing), then show its new and corrected matches."""
+        report = await self.store.load_season(season.entries, season.competition, season.season.teams)
+        assert report is not None
+        await self._after_load([*report.added, *report.corrected])
+        return report
+
+    async def merge_team(self, alias: str, into: str) -> Team:
+        """One more name for a team; the matches of the team the name stood for move to it,
+        and every page showing them is told again."""
+        team = await self.store.merge_team(alias, into)
+        await self._after_load([])
+        for match in await self.store.team_matches(team.slug):
+            self.hub.apply(match, refresh=True)
+        return team
+
+    async def _after_load(self, changed: list[Match]) -> None:
+        await self.window.refresh_catalogue()
+        self.window.forget_strips()
+        for match in changed:
+            await self._show(match, None)
 
     async def _show(self, match: Match, changed: Side | None) -> None:
         self.hub.apply(match, changed)

@@ -1,5 +1,8 @@
 """`livescores simulate`: matches played at a chosen speed through the scorers' write path.
 
+A match the shipped data knows (the demo's) gets its real goals in their real minutes;
+any other gets plausible random ones.
+
 The choices (when a goal or a card falls, who gets it) are pure functions of a random source;
 the loop around them sleeps in real time and records through `Scoreboard.record`, exactly as
 a scorer's click does, so every open page sees the simulated matches live.
@@ -8,6 +11,7 @@ a scorer's click does, so every open page sees the simulated matches live.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Sequence
@@ -16,6 +20,7 @@ from datetime import UTC, datetime
 
 from .matches import HALF_MINUTES, EventKind, Match, Minute, RuleViolation, Side, current_minute
 from .messages import Command
+from .openfootball import SHIPPED, Goal, Season, load_shipped
 from .scoreboard import Scoreboard
 
 log = logging.getLogger(__name__)
@@ -69,6 +74,29 @@ def next_minute(previous: Minute | None, match: Match, now: datetime) -> Minute:
     return Minute(last, previous.added + 1)
 
 
+def real_goals(match: Match) -> tuple[Goal, ...] | None:
+    """The goals the shipped data records for this match (found by competition, round and
+    teams, whatever its kick-off), or None when it has none: the demo's matches play as they
+    were really played."""
+    for relative in SHIPPED:
+        season = _shipped(relative)
+        if season.competition.slug != match.competition_slug:
+            continue
+        for fixture in season.fixtures:
+            if (fixture.round, fixture.home, fixture.away) == (match.round, match.home, match.away):
+                return fixture.result.goals if fixture.result is not None else None
+    return None
+
+
+@functools.cache
+def _shipped(relative: str) -> Season:
+    return load_shipped(relative)
+
+
+def scripted(goals: tuple[Goal, ...], minute: Minute) -> list[Happening]:
+    return [Happening("goal", g.side, g.scorer, g.penalty, g.own_goal) for g in goals if g.minute == minute]
+
+
 class Simulator:
     def __init__(self, scoreboard: Scoreboard, speed: float, rng: random.Random | None = None) -> None:
         if not 0 < speed <= 100_000:
@@ -84,6 +112,12 @@ class Simulator:
         """Play one match to full time from wherever it stands."""
         clock: Minute | None = None
         added = {"first_half": self.rng.randint(0, 4), "second_half": self.rng.randint(1, 6)}
+        match = await self.scoreboard.store.get_match(match_id)
+        goals = real_goals(match) if match is not None else None
+        for goal in goals or ():
+            # A half lasts at least until its last real goal.
+            half = "first_half" if goal.minute.base <= HALF_MINUTES else "second_half"
+            added[half] = max(added[half], goal.minute.added)
         while True:
             match = await self.scoreboard.store.get_match(match_id)
             if match is None or match.status == "full_time":
@@ -101,7 +135,10 @@ class Simulator:
                     clock = None
                     continue
                 await asyncio.sleep(self.minute_seconds)
-                for happening in happenings(self.rng):
+                happened = happenings(self.rng)
+                if goals is not None:  # the real goals, in their minutes, and no others
+                    happened = [h for h in happened if h.kind != "goal"] + scripted(goals, clock)
+                for happening in happened:
                     await self._record(match, happening.kind, happening, clock)
 
     async def _record(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,6 +27,8 @@ from .codec import StoredState, competition_row, match_columns, match_from_dict,
 from .matches import Event, Match
 from .reads import Reads
 from .schema import competitions_table, events_table, matches_table, metadata, settings_table, teams_table
+from .season_writer import LoadReport, write_season
+from .seasons import Entry
 from .sqlite_writer import SQLiteBatches, configure_sqlite
 from .sqlite_writer import enter_wal as _enter_wal
 
@@ -181,6 +184,17 @@ class Store(Reads):
             placed = await directory.place(conn, [match for _, match in fresh], competitions)
             start = (await conn.execute(select(func.coalesce(func.max(matches_table.c.position), -1)))).scalar_one() + 1
             return await _insert_matches(conn, placed, start, [key for key, _ in fresh])
+
+    async def load_season(
+        self, entries: Sequence[Entry], competition: Competition, teams: Sequence[Team], only_if_empty: bool = False
+    ) -> LoadReport | None:
+        """A season file's matches, new ones told by their events and stored ones corrected,
+        all or nothing (FixtureFileError names what is wrong); None when `only_if_empty` and
+        the database holds matches already."""
+        async with self._exclusive(7215005) as conn:
+            if only_if_empty and (await conn.execute(select(func.count()).select_from(matches_table))).scalar_one():
+                return None
+            return await write_season(conn, entries, competition, teams, datetime.now(UTC))
 
     async def save_competition(self, competition: Competition) -> None:
         """Add the competition, or change the one of its slug; RuleViolation if it is not valid."""

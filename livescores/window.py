@@ -40,6 +40,7 @@ class Window:
         self._teams: dict[str, Team] = {}
         self._catalogue_read = -CATALOGUE_SECONDS
         self._strips: dict[tuple[date, date], tuple[float, set[date]]] = {}
+        hub.tables.competitions = lambda slug: self._competitions.get(slug)
 
     @property
     def zone(self) -> ZoneInfo:

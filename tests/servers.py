@@ -66,6 +66,7 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         LIVESCORES_SCORER_TOKEN=SCORER_TOKEN,
         SECRET_KEY="secret-for-tests",
         PYTHONUNBUFFERED="1",
+        LIVESCORES_DEMO="draw",
     )
     env.update(extra)
     return env

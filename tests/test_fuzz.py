@@ -80,6 +80,7 @@ def test_random_messages_change_state_only_when_accepted(tmp_path: Path) -> None
         scorer_token=SCORER_TOKEN,
         secret_key="fuzz",
         clock_interval_seconds=3600,
+        demo="draw",
     )
     config = replace(config, scoring_rate=1_000_000, scoring_burst=1_000_000)
     with asyncio.Runner() as runner:

@@ -81,6 +81,7 @@ def app_config(tmp_path: Path, **changes: object) -> Config:
         secret_key="secret-for-tests",
         clock_interval_seconds=3600,
         viewer_count_seconds=3600,
+        demo="draw",
     )
     return replace(config, **changes)  # type: ignore[arg-type]
 
