@@ -151,6 +151,19 @@ def decline_compression(stream: Any) -> None:
     stream.handshake.extensions = None
 
 
+def watch_receiving(stream: Any, heard: Callable[[bool], None]) -> None:
+    """After each chunk the peer sends (a pong, a frame, a piece of one), `heard(partial)`,
+    with `partial` true while a message is only partly received: Hypercorn answers pings and
+    gathers fragments itself, and tells the app neither."""
+    handle = stream.handle
+
+    async def handle_and_tell(event: Any) -> None:
+        await handle(event)
+        heard(getattr(stream.buffer, "value", None) is not None)
+
+    stream.handle = handle_and_tell
+
+
 def frame_limit(stream: Any) -> int:
     """The largest message Hypercorn reads into memory before the app sees it."""
     return int(getattr(stream.config, "websocket_max_message_size", 0))
@@ -222,6 +235,7 @@ def missing_private_attributes(socket: HypercornSocket, loop: asyncio.AbstractEv
     checks: list[tuple[str, bool]] = [
         ("WSStream.state is HANDSHAKE", getattr(stream, "state", None) == HANDSHAKE),
         ("WSStream.closed", hasattr(stream, "closed")),
+        ("WSStream.buffer.value", hasattr(getattr(stream, "buffer", None), "value")),
         ("WSStream.handshake.extensions", hasattr(getattr(stream, "handshake", None), "extensions")),
         ("WSStream.config.websocket_max_message_size", hasattr(stream.config, "websocket_max_message_size")),
         ("TCPServer.protocol", "protocol" in vars(server)),
