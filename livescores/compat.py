@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import signal
 import sys
+import weakref
 from collections.abc import Callable
 from functools import cache, partial
 from importlib import metadata
@@ -155,11 +156,20 @@ def watch_receiving(stream: Any, heard: Callable[[bool], None]) -> None:
     """After each chunk the peer sends (a pong, a frame, a piece of one), `heard(partial)`,
     with `partial` true while a message is only partly received: Hypercorn answers pings and
     gathers fragments itself, and tells the app neither."""
-    handle = stream.handle
+    # Weak references only: the stream holds this function, and a cycle through it would leave
+    # a closed connection to the cyclic garbage collector (see release_when_closed).
+    handle = type(stream).handle
+    stream_ref = weakref.ref(stream)
+    heard_ref = weakref.WeakMethod(heard)
 
     async def handle_and_tell(event: Any) -> None:
-        await handle(event)
-        heard(getattr(stream.buffer, "value", None) is not None)
+        found = stream_ref()
+        if found is None:
+            return
+        await handle(found, event)
+        tell = heard_ref()
+        if tell is not None:
+            tell(getattr(found.buffer, "value", None) is not None)
 
     stream.handle = handle_and_tell
 

@@ -48,7 +48,7 @@ def text_frame(message: str) -> bytes:
 class DirectWriter:
     """The transport under one Hypercorn WebSocket stream, written to only while it is open."""
 
-    __slots__ = ("_stream", "_transport", "heard", "partial_since")
+    __slots__ = ("__weakref__", "_stream", "_transport", "heard", "partial_since")
 
     def __init__(self, stream: Any, transport: Any) -> None:
         self._stream = stream
