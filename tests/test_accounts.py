@@ -30,7 +30,7 @@ async def test_an_invited_scorer_scores_only_in_their_competition_and_is_audited
     match, other = live.hub.matches[0], live.hub.matches[1]
     slug = match.competition_slug
     assert slug is not None
-    account, token = await live.store.add_scorer("Robin", competitions=(slug,))
+    _, token = await live.store.add_scorer("Robin", competitions=(slug,))
     assert await accept(client, token) == 303
     assert (await client.get(f"/invite/{token}")).status_code == 404
     live.scoreboard.accounts.replace_all(await live.store.accounts_since())
@@ -53,7 +53,7 @@ async def test_an_invited_scorer_scores_only_in_their_competition_and_is_audited
 
 async def test_a_revoked_scorer_is_refused_at_the_next_command(client: Client, live: Services) -> None:
     match = live.hub.matches[0]
-    account, token = await live.store.add_scorer("Kim")
+    _, token = await live.store.add_scorer("Kim")
     assert await accept(client, token) == 303
     live.scoreboard.accounts.replace_all(await live.store.accounts_since())
     async with socket(client) as ws:
