@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
 import sys
+from functools import partial
 from pathlib import Path
 
 from quart import Quart, Response, request
 
-from . import api, boards, feeds, views
+from . import admin, api, boards, feeds, views
 from .asgi import BuildOnFirstCall
 from .auth import init_auth
 from .bus import Bus, open_bus
 from .calendar import home_zone
 from .config import Config
+from .health import keep_health, refresh_health
 from .hub import Hub
 from .lifecycle import Drain, hypercorn_worker_count
 from .limits import socket_budget
@@ -24,6 +27,7 @@ from .render import Renderer
 from .scoreboard import Scoreboard
 from .services import EXTENSION_KEY, Services
 from .socket import LiveSocketEndpoint
+from .socket_limits import SocketLimits
 from .store import Store
 from .window import clock_for
 
@@ -41,6 +45,7 @@ def create_app(config: Config | None = None) -> Quart:
     init_auth(app)
     app.register_blueprint(boards.blueprint)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(admin.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(feeds.blueprint)
     sockets = LiveSocketEndpoint(app, app.asgi_app)
@@ -54,19 +59,27 @@ def create_app(config: Config | None = None) -> Quart:
         _configure_logging()
         store = Store(config.database_url)
         bus = open_bus(config.bus_url, config.bus_channel, config.bus_verify_tls)
-        hub = Hub(Renderer(app.jinja_env), socket_budget(config.max_sockets), clock_for(home_zone(config.timezone)))
+        # Scorers' room is kept out of the file limit's budget first, so viewers never take it.
+        budget = socket_budget(config.max_sockets + config.max_scorer_sockets)
+        viewers = max(0, min(config.max_sockets, budget - config.max_scorer_sockets))
+        limits = SocketLimits(viewers, config.max_scorer_sockets, config.max_sockets_per_address)
+        hub = Hub(Renderer(app.jinja_env), viewers + config.max_scorer_sockets, clock_for(home_zone(config.timezone)))
         scoreboard = Scoreboard(config, store, bus, hub)
         try:
             await scoreboard.start()
             app.secret_key = config.secret_key or await store.setting("secret_key", lambda: secrets.token_hex(32))
-            token = config.scorer_token or await store.setting("scorer_token", lambda: secrets.token_urlsafe(24))
+            generated: list[str] = []
+            token = config.scorer_token or await store.setting("scorer_token", partial(_new_token, generated))
         except BaseException:
             # Hypercorn runs no after_serving when before_serving fails: without this the
             # scoreboard's tasks would outlive the failed start, with the store and bus open.
             with contextlib.suppress(Exception):  # the failure to report is the one above
                 await _close(scoreboard, bus, store)
             raise
-        app.extensions[EXTENSION_KEY] = Services(config, store, bus, hub, scoreboard, token)
+        app.extensions[EXTENSION_KEY] = found = Services(config, store, bus, hub, scoreboard, token, limits)
+        await refresh_health(found)
+        found.tasks.append(asyncio.create_task(keep_health(found), name="health"))
+        scoreboard.accounts.listeners.append(sockets.account_ended)
         app.extensions[DRAIN_KEY] = drain = Drain(hub)
         drain.install()
         workers = max(config.worker_count, hypercorn_worker_count())
@@ -76,7 +89,12 @@ def create_app(config: Config | None = None) -> Quart:
                 "Set REDIS_URL.",
                 workers,
             )
-        log.info("Scorers sign in at /signin?token=%s", token)
+        if generated:
+            # Only a token this start made is shown, once: one from the environment or from an
+            # earlier start is a secret the operator already has, and logs are widely read.
+            log.info("Scorers sign in at /signin?token=%s (a new token, shown once)", token)
+        else:
+            log.info("Scorers sign in at /signin with the scorer token or their account")
         sockets.start(hub)
 
     @app.after_serving
@@ -87,7 +105,17 @@ def create_app(config: Config | None = None) -> Quart:
             await drain.uninstall()
         found: Services | None = app.extensions.pop(EXTENSION_KEY, None)
         if found is not None:
+            for task in found.tasks:
+                task.cancel()
             await _close(found.scoreboard, found.bus, found.store)
+
+    @app.before_request
+    async def https_only() -> Response | None:
+        """Behind a proxy that says the page came over https, plain http goes there too."""
+        if config.trust_proxy_headers and request.headers.get("X-Forwarded-Proto") == "http":
+            url = request.url.replace("http://", "https://", 1)
+            return Response("", status=308, headers={"Location": url})
+        return None
 
     @app.after_request
     async def security_headers(response: Response) -> Response:
@@ -99,9 +127,17 @@ def create_app(config: Config | None = None) -> Quart:
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if config.trust_proxy_headers and request.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
     return app
+
+
+def _new_token(generated: list[str]) -> str:
+    token = secrets.token_urlsafe(24)
+    generated.append(token)
+    return token
 
 
 def frame_ancestors(config: Config, path: str) -> str:

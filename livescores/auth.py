@@ -17,11 +17,14 @@ from quart import Quart, Response, current_app, has_request_context, request
 from quart_auth import AuthUser, QuartAuth, current_user
 from werkzeug.http import parse_cookie
 
+from .account_book import AccountBook
+from .accounts import Account, Scorer
 from .config import Config
 from .roles import Role
 
 CSRF_COOKIE = "livescores_csrf"
 MARK_SEPARATOR = "|"
+ACCOUNT_PREFIX = "@"  # an account's session; quick mode's holds a name, which cannot start so
 MAX_FAILED_SIGNINS = 5
 FAILED_SIGNIN_WINDOW = 300.0
 
@@ -43,7 +46,7 @@ def init_auth(app: Quart) -> None:
     LivescoresAuth(app)
 
 
-def scorer_from_cookies(app: Quart, cookie_header: str | None) -> str | None:
+def scorer_from_cookies(app: Quart, cookie_header: str | None) -> Scorer | None:
     """The scorer a `Cookie` header signs in, checked exactly as Quart-Auth checks its cookie
     (its serializer, the app's secret key and fallbacks, the cookie's maximum age), for a
     caller outside any Quart request or websocket context. None for a viewer, and for a
@@ -59,6 +62,12 @@ def scorer_from_cookies(app: Quart, cookie_header: str | None) -> str | None:
 
 def current_scorer() -> str | None:
     """The signed-in scorer's name, or None for a viewer."""
+    found = _scorer_of(current_app, current_user.auth_id)
+    return found.name if found is not None else None
+
+
+def current_account() -> Scorer | None:
+    """The signed-in scorer, with their account and permissions, or None for a viewer."""
     return _scorer_of(current_app, current_user.auth_id)
 
 
@@ -67,9 +76,17 @@ def current_role() -> Role:
 
 
 def sign_in(name: str) -> None:
+    """Quick mode: the built-in scorer, under the name typed at sign-in."""
     from quart_auth import login_user
 
     login_user(AuthUser(session_id(current_app, name)), remember=True)
+
+
+def sign_in_account(account: Account) -> None:
+    """An account's session: its id and generation, checked at every command."""
+    from quart_auth import login_user
+
+    login_user(AuthUser(f"{ACCOUNT_PREFIX}{account.id}:{account.generation}"), remember=True)
 
 
 def session_id(app: Quart, name: str) -> str:
@@ -88,13 +105,28 @@ def _token_mark(app: Quart) -> str:
     return hmac.new(key, token.encode(errors="replace"), hashlib.sha256).hexdigest()[:16]
 
 
-def _scorer_of(app: Quart, auth_id: str | None) -> str | None:
+def _scorer_of(app: Quart, auth_id: str | None) -> Scorer | None:
     if not auth_id:
         return None
+    if auth_id.startswith(ACCOUNT_PREFIX):
+        return _account_session(app, auth_id)
     name, separator, mark = auth_id.rpartition(MARK_SEPARATOR)
     if not separator or not name or not hmac.compare_digest(mark, _token_mark(app)):
         return None
-    return name
+    return Scorer(name)
+
+
+def _account_session(app: Quart, auth_id: str) -> Scorer | None:
+    from .services import EXTENSION_KEY
+
+    account_id, _, generation = auth_id.removeprefix(ACCOUNT_PREFIX).partition(":")
+    if not (account_id.isdigit() and generation.isdigit()):
+        return None
+    found = app.extensions.get(EXTENSION_KEY)
+    if found is None:
+        return None
+    book: AccountBook = found.scoreboard.accounts
+    return book.scorer(int(account_id), int(generation))
 
 
 def token_matches(given: str, expected: str) -> bool:
@@ -124,9 +156,9 @@ def new_csrf_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def set_csrf_cookie(response: Response, token: str) -> None:
+def set_csrf_cookie(response: Response, token: str, path: str = "/signin") -> None:
     response.set_cookie(
-        CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.scheme == "https", path="/signin"
+        CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.scheme == "https", path=path
     )
 
 

@@ -17,11 +17,12 @@ from sqlalchemy import ARRAY, DateTime, Integer, String, Text, bindparam, cast, 
 from sqlalchemy.engine import Connection
 
 from . import legs
+from .accounts import Audit
 from .codec import FIXTURE_COLUMNS, StoredState, event_from_row, event_row, match_from_row, stored_state, utc
 from .matches import Event, Match, RuleViolation, apply, fill_minute, replay
 from .schema import events_table, matches_table
 
-Request = tuple[str, Event, int | None]  # match id, event, expected version
+Request = tuple[str, Event, int | None, Audit | None]  # match id, event, expected version, who
 Outcome = tuple[Match, Event] | Exception
 
 
@@ -68,7 +69,7 @@ def write_batch(
     """Each request's outcome, and the matches written as stored (for `committed` next time)."""
     read: dict[str, Match] = {}
     unchanged: dict[str, StoredState] = {}
-    for row in io.read_matches(sorted({match_id for match_id, _, _ in requests})):
+    for row in io.read_matches(sorted({match_id for match_id, _, _, _ in requests})):
         known = committed.get(row["id"])
         # Versions only grow and a write changes only the state, so an unchanged version and
         # state mean the match is as this process left it.
@@ -79,12 +80,12 @@ def write_batch(
     # A first leg may have finished since its second leg was last written: the rules see it now.
     read.update(io.read_context(read))
     # An undo replays the match's whole log; only those matches' logs are read.
-    logs = io.read_logs(sorted({m for m, asked, _ in requests if asked.kind == "undo" and m in read}))
+    logs = io.read_logs(sorted({m for m, asked, _, _ in requests if asked.kind == "undo" and m in read}))
     outcomes, after, accepted = _apply_batch(read, logs, requests)
     written = {match_id: stored_state(match, unchanged.get(match_id)) for match_id, match in after.items()}
     if accepted:
         recorded_at = datetime.now(UTC)
-        io.insert_events([event_row(match_id, version, event, recorded_at) for match_id, version, event in accepted])
+        io.insert_events([event_row(m, version, event, recorded_at, audit) for m, version, event, audit in accepted])
         changes = [
             MatchChange(
                 match_id,
@@ -103,15 +104,15 @@ def write_batch(
 
 def _apply_batch(
     read: Mapping[str, Match], logs: dict[str, list[Event]], requests: Sequence[Request]
-) -> tuple[list[Outcome], dict[str, Match], list[tuple[str, int, Event]]]:
+) -> tuple[list[Outcome], dict[str, Match], list[tuple[str, int, Event, Audit | None]]]:
     """The rules over a batch, in arrival order: each request's outcome, the matches that
     changed as they end up, and the events to store (match id, version, event). A later event
     on the same match sees the accepted ones before it. `logs` holds the logs of the matches
     that an undo asks for, and grows with the batch."""
     current = dict(read)
     outcomes: list[Outcome] = []
-    accepted: list[tuple[str, int, Event]] = []
-    for match_id, asked, expected_version in requests:
+    accepted: list[tuple[str, int, Event, Audit | None]] = []
+    for match_id, asked, expected_version, audit in requests:
         match = current.get(match_id)
         if match is None:
             outcomes.append(UnknownMatch(f"There is no match {match_id!r}."))
@@ -127,7 +128,7 @@ def _apply_batch(
         if match_id in logs:
             logs[match_id].append(stored)
         current[match_id] = after
-        accepted.append((match_id, after.version, stored))
+        accepted.append((match_id, after.version, stored, audit))
         outcomes.append((after, stored))
     changed = {match_id: match for match_id, match in current.items() if match is not read[match_id]}
     return outcomes, changed, accepted

@@ -45,7 +45,7 @@ def template_environment() -> Environment:
 async def open_scoreboard(config: Config) -> AsyncIterator[Scoreboard]:
     """The web app's write path (store, bus, a hub with no sockets) for a command-line process."""
     store = Store(config.database_url)
-    bus = open_bus(config.bus_url)
+    bus = open_bus(config.bus_url, config.bus_channel, config.bus_verify_tls)
     hub = Hub(Renderer(template_environment()), max_connections=0, clock=clock_for(home_zone(config.timezone)))
     scoreboard = Scoreboard(config, store, bus, hub)
     try:
@@ -118,6 +118,80 @@ async def simulate(config: Config, speed: float, match_ids: Sequence[str], seed:
         return len(chosen)
 
 
+async def scorers_command(config: Config, args: argparse.Namespace) -> int:
+    """`livescores scorers add|list|revoke|reset`: one line each; a revocation or reset reaches
+    every worker through the bus (and their next read of the store within a second)."""
+    from .accounts_store import NoSuchAccount
+    from .admin import invitation_path
+    from .matches import RuleViolation
+
+    store = Store(config.database_url)
+    bus = open_bus(config.bus_url, config.bus_channel, config.bus_verify_tls)
+    try:
+        await store.migrate()
+        action = args.scorers_command
+        if action == "list":
+            for account in await store.scorers():
+                status = "revoked" if account.revoked else ("active" if account.has_password else "invited")
+                seen = account.last_active.isoformat(timespec="seconds") if account.last_active else "never"
+                where = ",".join(account.competitions) or "all competitions"
+                role = "admin" if account.admin else "scorer"
+                print(f"{account.name}\t{role}\t{where}\t{status}\tlast active {seen}")
+            return 0
+        try:
+            if action == "add":
+                account, token = await store.add_scorer(args.name, args.admin, tuple(args.competition))
+            elif action == "reset":
+                account, token = await store.reset_scorer(args.name)
+            else:
+                account, token = await store.revoke_scorer(args.name), ""
+        except (RuleViolation, NoSuchAccount) as error:
+            print(f"livescores scorers {action}: {error}", file=sys.stderr)
+            return 1
+        if action != "add" and bus.shared:
+            from .envelope import AccountEnded, encode
+
+            await bus.publish(encode(AccountEnded(account.id, account.generation, account.revoked)))
+        if token:
+            url = (config.public_url or "") + invitation_path(token)
+            print(f"{account.name}: invitation (valid 24 hours, once): {url}")
+        else:
+            print(f"{account.name}: revoked; their sockets and sessions end within 2 seconds")
+        return 0
+    finally:
+        await bus.close()
+        await store.close()
+
+
+async def audit_command(config: Config, args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            print(
+                f"livescores audit: {args.since!r} is not an ISO time such as 2026-05-01T12:00+00:00", file=sys.stderr
+            )
+            return 2
+        if since.tzinfo is None:
+            print("livescores audit: --since needs a time zone, e.g. 2026-05-01T12:00+00:00", file=sys.stderr)
+            return 2
+    store = Store(config.database_url)
+    try:
+        await store.migrate()
+        async for line in store.audit(args.match, args.scorer, since):
+            who = line.account or f"({line.recorded_by or '-'}, no account)"
+            print(
+                f"{line.at.isoformat(timespec='seconds')}\t{line.match_id}\tv{line.version}\t{line.kind}"
+                f"\t{who}\t{line.client_address or '-'}"
+            )
+    finally:
+        await store.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livescores", description="Live football scores, run beside the web app.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +225,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="a match id to play (default: those in play, else all not yet played)",
     )
     simulate_parser.add_argument("--seed", type=int, help="random seed, to replay the same game")
+    scorers = commands.add_parser("scorers", help="scorer accounts").add_subparsers(
+        dest="scorers_command", required=True
+    )
+    add = scorers.add_parser("add", help="create an account; prints its one-time invitation")
+    add.add_argument("name")
+    add.add_argument("--admin", action="store_true", help="also manages accounts")
+    add.add_argument("--competition", action="append", default=[], help="a competition slug (default: all)")
+    scorers.add_parser("list", help="every account")
+    for verb, text in (("revoke", "take an account's access away at once"), ("reset", "a new invitation")):
+        scorers.add_parser(verb, help=text).add_argument("name")
+    audit = commands.add_parser("audit", help="who recorded each event, from where")
+    audit.add_argument("--match")
+    audit.add_argument("--scorer")
+    audit.add_argument("--since", help="an ISO time with its zone")
     return parser
 
 
@@ -187,6 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (ValueError, RuleViolation) as error:
             print(f"livescores teams alias: {error}", file=sys.stderr)
             return 2
+    elif args.command == "scorers":
+        return asyncio.run(scorers_command(config, args))
+    elif args.command == "audit":
+        return asyncio.run(audit_command(config, args))
     elif args.command == "simulate":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+GOING_AWAY: Final = 1001  # a socket silent past its pings: htmx reconnects
 POLICY_VIOLATION: Final = 1008  # a hostile client: too many refused messages in a row
 MESSAGE_TOO_BIG: Final = 1009  # a message over the app's size limit
 INTERNAL_ERROR: Final = 1011  # an error of the app's own; htmx reconnects

@@ -19,6 +19,7 @@ from functools import cache
 from operator import attrgetter
 from typing import Any, Literal, NamedTuple, TypeVar, get_args, get_origin, get_type_hints
 
+from .accounts import Audit
 from .calendar import Competition, Team
 from .matches import Event, Incident, Match, Minute, clock_label
 
@@ -195,7 +196,9 @@ class MissingTime(RuntimeError):
     """A stored event without its time: the log cannot be replayed as it happened."""
 
 
-def event_row(match_id: str, version: int, event: Event, recorded_at: datetime) -> dict[str, Any]:
+def event_row(
+    match_id: str, version: int, event: Event, recorded_at: datetime, audit: Audit | None = None
+) -> dict[str, Any]:
     return {
         "match_id": match_id,
         "version": version,
@@ -204,6 +207,9 @@ def event_row(match_id: str, version: int, event: Event, recorded_at: datetime) 
         "at": utc(event.at),
         "recorded_by": event.recorded_by,
         "recorded_at": recorded_at,
+        "account_id": audit.account_id if audit else None,
+        "client_address": audit.client_address[:64] if audit and audit.client_address else None,
+        "user_agent": audit.user_agent[:200] if audit and audit.user_agent else None,
     }
 
 

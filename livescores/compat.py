@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import signal
 import sys
+import weakref
 from collections.abc import Callable
 from functools import cache, partial
 from importlib import metadata
@@ -151,6 +152,28 @@ def decline_compression(stream: Any) -> None:
     stream.handshake.extensions = None
 
 
+def watch_receiving(stream: Any, heard: Callable[[bool], None]) -> None:
+    """After each chunk the peer sends (a pong, a frame, a piece of one), `heard(partial)`,
+    with `partial` true while a message is only partly received: Hypercorn answers pings and
+    gathers fragments itself, and tells the app neither."""
+    # Weak references only: the stream holds this function, and a cycle through it would leave
+    # a closed connection to the cyclic garbage collector (see release_when_closed).
+    handle = type(stream).handle
+    stream_ref = weakref.ref(stream)
+    heard_ref = weakref.WeakMethod(heard)
+
+    async def handle_and_tell(event: Any) -> None:
+        found = stream_ref()
+        if found is None:
+            return
+        await handle(found, event)
+        tell = heard_ref()
+        if tell is not None:
+            tell(getattr(found.buffer, "value", None) is not None)
+
+    stream.handle = handle_and_tell
+
+
 def frame_limit(stream: Any) -> int:
     """The largest message Hypercorn reads into memory before the app sees it."""
     return int(getattr(stream.config, "websocket_max_message_size", 0))
@@ -222,6 +245,7 @@ def missing_private_attributes(socket: HypercornSocket, loop: asyncio.AbstractEv
     checks: list[tuple[str, bool]] = [
         ("WSStream.state is HANDSHAKE", getattr(stream, "state", None) == HANDSHAKE),
         ("WSStream.closed", hasattr(stream, "closed")),
+        ("WSStream.buffer.value", hasattr(getattr(stream, "buffer", None), "value")),
         ("WSStream.handshake.extensions", hasattr(getattr(stream, "handshake", None), "extensions")),
         ("WSStream.config.websocket_max_message_size", hasattr(stream.config, "websocket_max_message_size")),
         ("TCPServer.protocol", "protocol" in vars(server)),

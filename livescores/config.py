@@ -35,7 +35,10 @@ class Config:
     frame_ancestors: tuple[str, ...] = ()
     trust_proxy_headers: bool = False
     max_message_bytes: int = 4096
-    max_sockets: int = 19_500
+    max_sockets: int = 19_500  # viewers'; scorers have room of their own
+    max_scorer_sockets: int = 100
+    max_sockets_per_address: int = 1000
+    public_url: str | None = None
     scoring_rate: float = 10.0
     scoring_burst: int = 20
     outbox_timeout_seconds: float = 10.0
@@ -66,6 +69,9 @@ class Config:
             frame_ancestors=_split(env.get("LIVESCORES_FRAME_ANCESTORS", "")),
             trust_proxy_headers=env.get("LIVESCORES_TRUST_PROXY", "") in {"1", "true", "yes"},
             max_sockets=_number(env, "LIVESCORES_MAX_SOCKETS", 19500),
+            max_scorer_sockets=_number(env, "LIVESCORES_MAX_SCORER_SOCKETS", 100),
+            max_sockets_per_address=_number(env, "LIVESCORES_MAX_SOCKETS_PER_ADDRESS", 1000),
+            public_url=(env.get("LIVESCORES_PUBLIC_URL") or "").rstrip("/") or None,
             clock_interval_seconds=_number(env, "LIVESCORES_CLOCK_INTERVAL", 15.0),
             viewer_count_seconds=_number(env, "LIVESCORES_VIEWER_COUNT_INTERVAL", 5.0),
             store_poll_seconds=_number(env, "LIVESCORES_STORE_POLL", 2.0),

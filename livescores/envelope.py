@@ -37,13 +37,25 @@ class Watching:
     count: int
 
 
-BusMessage = MatchChanged | Watching
+@dataclass(frozen=True)
+class AccountEnded:
+    """A scorer account was revoked or reset: sessions of an older generation end everywhere."""
+
+    account_id: int
+    generation: int
+    revoked: bool
+
+
+BusMessage = MatchChanged | Watching | AccountEnded
 
 
 def encode(message: BusMessage) -> str:
     payload: dict[str, Any]
     if isinstance(message, MatchChanged):
         payload = {"type": "match", "match": match_to_dict(message.match), "changed": message.changed}
+    elif isinstance(message, AccountEnded):
+        payload = {"type": "account", "id": message.account_id, "generation": message.generation}
+        payload["revoked"] = message.revoked
     else:
         payload = {"type": "watching", "worker": message.worker, "watching": message.count}
     return json.dumps(payload, separators=(",", ":"))
@@ -59,6 +71,10 @@ def decode(text: str) -> BusMessage | None:
         if changed is not None and changed not in SIDES:
             raise ValueError(f"bus: {changed!r} is not a side")
         return MatchChanged(match_from_dict(data["match"]), changed)
+    if kind == "account":
+        if not all(isinstance(data.get(key), int) for key in ("id", "generation")):
+            raise ValueError("bus: an account message needs an id and a generation")
+        return AccountEnded(data["id"], data["generation"], bool(data.get("revoked")))
     if kind == "watching":
         return Watching(str(data["worker"]), int(data["watching"]))
     label = f"of type {kind!r}" if isinstance(kind, str) else "without a type"

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("feeds", __name__)
 
 KEEPALIVE_SECONDS = 15.0
+API_CACHE_SIZE = 500
 STREAM_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
@@ -38,17 +39,25 @@ async def api_schema() -> dict[str, Any]:
 
 @blueprint.get("/api/matches/<match_id>")
 async def api_match(match_id: str) -> dict[str, Any]:
-    store = services().store
-    # Both from the store, the match first: a write between the two reads lengthens the log,
-    # which is cut at the match's version, so the two always agree.
-    match = await store.get_match(match_id) if MATCH_ID.match(match_id) else None
-    if match is None:
+    found = services()
+    # The match from the hub's window (what the pages show, kept current by the bus), its log
+    # from a cache keyed by the match's version: a flood of anonymous reads costs no query
+    # while the match does not change, and cannot hold up a goal's transaction.
+    held = await found.scoreboard.window.page_matches(Page("match", match_id)) if MATCH_ID.fullmatch(match_id) else []
+    if not held:
         abort(404)
-    log_entries = (await store.events(match_id))[: match.version]
-    return {
-        "match": match_json(match, datetime.now(UTC)),
-        "log": [event_json(version, event) for version, event in enumerate(log_entries, start=1)],
-    }
+    match = held[0]
+    cache = found.api_logs
+    key = (match.id, match.version)
+    log_json = cache.get(key)
+    if log_json is None:
+        # The log is cut at the match's version: a write since only lengthens it.
+        log_entries = (await found.store.events(match_id))[: match.version]
+        log_json = [event_json(version, event) for version, event in enumerate(log_entries, start=1)]
+        cache[key] = log_json
+        while len(cache) > API_CACHE_SIZE:
+            cache.popitem(last=False)
+    return {"match": match_json(match, datetime.now(UTC)), "log": log_json}
 
 
 @blueprint.get("/api/stream")
@@ -78,7 +87,9 @@ async def _page_asked() -> Page:
 async def _stream(role: Role, page: Page, html: bool = False) -> Response:
     app_services = services()
     hub = app_services.hub
-    if hub.closing.is_set() or hub.is_full():
+    address = request.remote_addr or "-"
+    # Streams count in the viewers' budget, per address too: they hold a connection each.
+    if hub.closing.is_set() or app_services.limits.admit("viewer", address) is not None:
         abort(503)
     # One message waits at most; while it does, the outbox coalesces newer pushes behind it.
     pending: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
@@ -102,6 +113,7 @@ async def _stream(role: Role, page: Page, html: bool = False) -> Response:
                 message = taking.result()
                 yield (sse_event(message) if html else message).encode()
         finally:
+            app_services.limits.release("viewer", address)
             hub.detach(connection)
             await connection.close()
             log.info("stream: %s closed after %.1fs (%d open)", role, time.monotonic() - opened, len(hub.connections))

@@ -124,7 +124,7 @@ def parse_command(raw: str | bytes | None, max_bytes: int) -> Command:
     if kind not in SCORER_ACTIONS:
         raise InvalidMessage(f"Unknown action; expected one of: {', '.join(SCORER_ACTIONS)}.")
     match_id = data.get("match")
-    if not isinstance(match_id, str) or not MATCH_ID.match(match_id):
+    if not isinstance(match_id, str) or not MATCH_ID.fullmatch(match_id):
         raise InvalidMessage("The message must name a match by its id.")
     command = Command(match_id, kind, expected_version=_whole_number(data, "version", 0, 10**9))
     try:

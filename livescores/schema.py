@@ -88,6 +88,10 @@ events_table = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("recorded_by", String(80)),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    # The audit: which account recorded it (none in quick mode or for the demo), from where.
+    Column("account_id", Integer, ForeignKey("scorers.id", name="fk_events_account"), index=True),
+    Column("client_address", String(64)),
+    Column("user_agent", String(200)),
     UniqueConstraint("match_id", "version", name="uq_events_match_version"),
 )
 
@@ -96,4 +100,39 @@ settings_table = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# Scorer accounts: `generation` grows at each revocation or reset, ending the sessions before it.
+scorers_table = Table(
+    "scorers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(40), nullable=False, unique=True),
+    Column("name_key", String(40), nullable=False, unique=True),  # the name in lower case
+    Column("password_hash", Text),
+    Column("admin", Boolean, nullable=False, server_default="0"),
+    Column("competitions", JSON, nullable=False),  # slugs; empty: every competition
+    Column("generation", Integer, nullable=False, server_default="1"),
+    Column("revoked", Boolean, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_signin", DateTime(timezone=True)),
+)
+
+# One-time invitations, kept by the hash of their token: the token itself is only ever printed.
+invitations_table = Table(
+    "invitations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("scorer_id", Integer, ForeignKey("scorers.id"), nullable=False, index=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+# Wrong sign-ins per address and per account, shared by every worker and process.
+signin_failures_table = Table(
+    "signin_failures",
+    metadata,
+    Column("key", String(120), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure", DateTime(timezone=True), nullable=False),
 )

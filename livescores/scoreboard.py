@@ -14,15 +14,18 @@ import secrets
 import time
 from datetime import UTC, datetime
 
+from .account_book import REFRESH_SECONDS, AccountBook
+from .accounts import Account, Audit, Scorer
 from .bus import RESYNC, Bus
 from .calendar import Team
 from .config import Config
 from .demo import demo_season
-from .envelope import MatchChanged, Watching, decode, encode
+from .envelope import AccountEnded, MatchChanged, Watching, decode, encode
 from .fixtures import demo_draw
 from .hub import Hub, NotShown
-from .matches import Event, Match, Side
+from .matches import Event, Match, RuleViolation, Side
 from .messages import Command
+from .pages import Page
 from .season_writer import LoadReport
 from .seasons import SeasonFile
 from .store import StaleVersion, Store
@@ -39,6 +42,10 @@ class StoredNotShown(Exception):
         self.match = match
 
 
+class NotPermitted(RuleViolation):
+    """A scorer asked to record an event in a match outside their competitions."""
+
+
 class Scoreboard:
     def __init__(self, config: Config, store: Store, bus: Bus, hub: Hub) -> None:
         self.config = config
@@ -46,6 +53,7 @@ class Scoreboard:
         self.bus = bus
         self.hub = hub
         self.window = Window(store, hub)
+        self.accounts = AccountBook()
         self._tasks: list[asyncio.Task[None]] = []
         # People watching on the other workers: worker id -> (count, when it was heard).
         self._watching_elsewhere: dict[str, tuple[int, float]] = {}
@@ -66,7 +74,9 @@ class Scoreboard:
             if await self.store.load_season(season.entries, season.competition, teams, only_if_empty=True):
                 log.info("store: loaded the demo, %s with today's match day", season.competition.title)
         await self.window.open()
+        self.accounts.replace_all(await self.store.accounts_since())
         self._tasks = [
+            asyncio.create_task(self._follow_accounts(), name="accounts"),
             asyncio.create_task(self.window.run(), name="window"),
             asyncio.create_task(self._follow_bus(), name="bus-listener"),
             asyncio.create_task(self._run_clock(), name="match-clock"),
@@ -85,12 +95,16 @@ class Scoreboard:
                 await task
         self._tasks.clear()
 
-    async def record(self, command: Command, recorded_by: str | None) -> Match:
+    async def record(self, command: Command, by: Scorer | str | None, audit: Audit | None = None) -> Match:
         """Store an event, then show it; raises RuleViolation (nothing changed) when refused,
-        StoredNotShown when it was stored but this worker's sockets could not be sent it."""
+        StoredNotShown when it was stored but this worker's sockets could not be sent it. A
+        scorer limited to competitions is refused any other match."""
+        recorded_by = by.name if isinstance(by, Scorer) else by
+        if isinstance(by, Scorer):
+            await self._check_permission(by, command.match_id)
         event = command.event(datetime.now(UTC), recorded_by)
         try:
-            match, _ = await self.store.record(command.match_id, event, command.expected_version)
+            match, _ = await self.store.record(command.match_id, event, command.expected_version, audit)
         except StaleVersion as stale:
             if stale.current is not None:
                 # The sender looked at an older row than the store's: this worker missed a
@@ -112,6 +126,31 @@ class Scoreboard:
             raise StoredNotShown(match) from error
         log.info("event: %s %s v%d by %s", command.kind, match.id, match.version, recorded_by or "-")
         return match
+
+    async def _check_permission(self, scorer: Scorer, match_id: str) -> None:
+        if scorer.admin or not scorer.competitions:
+            return
+        found = await self.window.page_matches(Page("match", match_id))
+        refusal = scorer.refusal(found[0].competition_slug if found else None)
+        if refusal is not None:
+            raise NotPermitted(refusal)
+
+    async def account_ended(self, account: Account) -> None:
+        """Revoked or reset here: every worker's sockets and sessions of it end now."""
+        self.accounts.update(account)
+        if self.bus.shared:
+            try:
+                await self.bus.publish(encode(AccountEnded(account.id, account.generation, account.revoked)))
+            except Exception as error:  # the others read it from the store within a second
+                log.warning("bus: could not publish the end of an account's sessions: %s", error)
+
+    async def _follow_accounts(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                self.accounts.replace_all(await self.store.accounts_since())
+            except Exception as error:
+                log.warning("accounts: could not read the accounts: %s", error)
 
     async def add_fixtures(self, fixtures: list[tuple[str, Match]]) -> list[Match]:
         """Store new fixtures (skipping keys already there, all or nothing), then show them."""
@@ -193,6 +232,8 @@ class Scoreboard:
                 if isinstance(decoded, Watching):
                     if decoded.worker != self.worker_id:
                         self._watching_elsewhere[decoded.worker] = (decoded.count, time.monotonic())
+                elif isinstance(decoded, AccountEnded):
+                    self.accounts.ended(decoded.account_id, decoded.generation, decoded.revoked)
                 elif isinstance(decoded, MatchChanged):
                     self.hub.apply(decoded.match, decoded.changed)
             except asyncio.CancelledError:

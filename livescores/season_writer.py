@@ -78,13 +78,13 @@ async def write_season(
         current = stored.get(key)
         if current is None:
             fresh.append((key, match, entry))
-            requests += [(match.id, event, None) for event in entry.events]
+            requests += [(match.id, event, None, None) for event in entry.events]
             where[match.id] = entry.where
             continue
         assert match.kickoff is not None
         fixes = corrections(current, match.kickoff, entry.events, now)
         if fixes:
-            requests += [(current.id, event, None) for event in fixes]
+            requests += [(current.id, event, None, None) for event in fixes]
             where[current.id] = entry.where
         else:
             report.unchanged += 1
@@ -99,7 +99,7 @@ async def write_season(
         )
     outcomes, _ = await conn.run_sync(lambda sync: write_batch(SQLAlchemyIO(sync), requests, {}))
     after: dict[str, Match] = {}
-    for (match_id, event, _), outcome in zip(requests, outcomes, strict=True):
+    for (match_id, event, _, _), outcome in zip(requests, outcomes, strict=True):
         if isinstance(outcome, Exception):
             problems.append(f"{where[match_id]}: {event.kind}: {outcome}")
         else:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from quart import current_app
 
-from .auth import SigninThrottle
 from .bus import Bus
 from .config import Config
 from .hub import Hub
 from .scoreboard import Scoreboard
+from .socket_limits import SocketLimits
 from .store import Store
 
 EXTENSION_KEY = "livescores"
@@ -24,7 +27,10 @@ class Services:
     hub: Hub
     scoreboard: Scoreboard
     scorer_token: str
-    signin_throttle: SigninThrottle = field(default_factory=SigninThrottle)
+    limits: SocketLimits = field(default_factory=lambda: SocketLimits(0))
+    health: dict[str, object] = field(default_factory=dict)  # refreshed every few seconds
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    api_logs: OrderedDict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=OrderedDict)
 
 
 def services() -> Services:

@@ -24,8 +24,16 @@ from urllib.parse import parse_qsl
 
 from quart import Quart
 
+from .accounts import Account, Audit, Scorer
 from .auth import scorer_from_cookies, websocket_origin_allowed
-from .closecodes import INTERNAL_ERROR, MESSAGE_TOO_BIG, POLICY_VIOLATION, SERVICE_RESTART, TRY_AGAIN_LATER
+from .closecodes import (
+    GOING_AWAY,
+    INTERNAL_ERROR,
+    MESSAGE_TOO_BIG,
+    POLICY_VIOLATION,
+    SERVICE_RESTART,
+    TRY_AGAIN_LATER,
+)
 from .gc_policy import FreezePolicy
 from .hub import Connection, Hub
 from .matches import Match, RuleViolation
@@ -49,8 +57,15 @@ PING_SECONDS = 20.0
 PINGS_BETWEEN_YIELDS = 1000
 COLLECTION_CHECK_SECONDS = 5.0
 CLOSE_SECONDS = 1.0  # for what is left to send before a close, and for the close itself
+# A socket that answers no ping for this long is gone (1001); a message left half sent this
+# long is a client holding memory on purpose (1008).
+SILENT_SECONDS = 60.0
+PARTIAL_SECONDS = 10.0
+WATCH_SECONDS = 1.0
+ENDED = "Your scoring access was withdrawn or signed out: nothing was changed. This page now only follows the scores."
 CLOSE_REASONS = {
     None: "by client",
+    GOING_AWAY: "1001 silent",
     POLICY_VIOLATION: "1008 refused messages",
     MESSAGE_TOO_BIG: "1009 message too big",
     INTERNAL_ERROR: "1011 error",
@@ -58,7 +73,7 @@ CLOSE_REASONS = {
     TRY_AGAIN_LATER: "1013 too slow",
 }
 # Closes an operator may need to look into: logged as warnings.
-ABNORMAL = frozenset({POLICY_VIOLATION, MESSAGE_TOO_BIG, INTERNAL_ERROR, TRY_AGAIN_LATER})
+ABNORMAL = frozenset({POLICY_VIOLATION, MESSAGE_TOO_BIG, INTERNAL_ERROR, TRY_AGAIN_LATER, GOING_AWAY})
 MOST_ORIGINS = 5
 
 
@@ -186,8 +201,10 @@ class LiveSocketEndpoint:
         self.inner = inner
         self.collector = collector or FreezePolicy()
         self.log = SocketLog()
-        # The sockets written to directly, which this endpoint pings (see ping_all).
-        self.writers: set[DirectWriter] = set()
+        # The sockets written to directly, which this endpoint pings (see ping_all) and watches.
+        self.writers: dict[DirectWriter, Connection] = {}
+        # Scorers' open sockets: ended at once when their account's access is taken away.
+        self.scorers: dict[Connection, Scorer] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._frame_limit_checked = False
 
@@ -198,7 +215,36 @@ class LiveSocketEndpoint:
             asyncio.create_task(self.log.report(hub, summary_seconds), name="socket-summary"),
             asyncio.create_task(self._keep_pinging(ping_seconds), name="socket-pings"),
             asyncio.create_task(self._keep_collecting(hub), name="socket-gc"),
+            asyncio.create_task(self._keep_watching(), name="socket-watchdog"),
         ]
+
+    def account_ended(self, account: Account) -> None:
+        """Every open socket of an account whose access was taken away ends now, with 1013 after
+        a line saying why: htmx reconnects, as a viewer."""
+        for connection, scorer in list(self.scorers.items()):
+            if scorer.account_id == account.id and (account.revoked or scorer.generation != account.generation):
+                connection.push("feedback", feedback(ENDED))
+                connection.stop(TRY_AGAIN_LATER)
+
+    def watch(self, now: float, silent: float = SILENT_SECONDS, partial: float = PARTIAL_SECONDS) -> int:
+        """Stop the sockets that answered nothing for `silent` seconds (1001) or left a message
+        half sent for `partial` (1008); how many."""
+        stopped = 0
+        for writer, connection in self.writers.items():
+            if writer.partial_since is not None and now - writer.partial_since > partial:
+                connection.stop(POLICY_VIOLATION)
+                stopped += 1
+            elif now - writer.heard > silent:
+                connection.stop(GOING_AWAY)
+                stopped += 1
+        return stopped
+
+    async def _keep_watching(self) -> None:
+        # Partial messages are checked every second; silence at every pass too, since a look at
+        # a timestamp per socket costs far less than the pings themselves.
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            self.watch(time.monotonic())
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -281,28 +327,39 @@ class LiveSocketEndpoint:
                     writer.frame_limit(),
                     FRAME_LIMIT,
                 )
-        if hub.closing.is_set() or hub.is_full():
-            code = SERVICE_RESTART if hub.closing.is_set() else TRY_AGAIN_LATER
-            self.log.refuse("restarting" if code == SERVICE_RESTART else "full", client=client)
-            await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": code})
-            return
         # An embed's socket (`?embed=1`) is a viewer's even when a scorer's cookie comes along.
         scorer = None if args.get("embed") else scorer_from_cookies(self.app, ";".join(cookies))
         role: Role = "viewer" if scorer is None else "scorer"
+        address = _address(scope)
+        refused = "restarting" if hub.closing.is_set() else found.limits.admit(role, address)
+        if refused is not None:
+            self.log.refuse(refused, client=client)
+            await send({"type": "websocket.accept"})
+            await send(
+                {"type": "websocket.close", "code": SERVICE_RESTART if hub.closing.is_set() else TRY_AGAIN_LATER}
+            )
+            return
+        user_agent = next((v.decode("latin-1") for n, v in scope["headers"] if n == b"user-agent"), None)
+        audit = Audit(scorer.account_id, address, user_agent) if scorer is not None else None
         connection = Connection(role, partial(_send_text, send), found.config.outbox_timeout_seconds, page, writer)
-        await send({"type": "websocket.accept"})
+        try:
+            await send({"type": "websocket.accept"})
+        except BaseException:
+            found.limits.release(role, address)
+            raise
         opened = time.monotonic()
         close_code: int | None = None
         try:
             if writer is not None:
-                self.writers.add(writer)
+                self.writers[writer] = connection
+            if scorer is not None:
+                self.scorers[connection] = scorer
             hub.attach(connection)
             if hub.closing.is_set():  # the worker began to stop while this socket was being accepted
                 connection.stop(SERVICE_RESTART)
             self.collector.opened()
             self.log.open(role, len(hub.connections), client)
-            close_code = await self._converse(connection, receive, scorer, found)
+            close_code = await self._converse(connection, receive, scorer, found, audit)
         except Exception:
             log.exception("socket: %s failed", role)
             close_code = INTERNAL_ERROR
@@ -310,8 +367,10 @@ class LiveSocketEndpoint:
                 connection.push("feedback", feedback(FAILED))
         finally:
             hub.detach(connection)
+            found.limits.release(role, address)
+            self.scorers.pop(connection, None)
             if writer is not None:
-                self.writers.discard(writer)
+                self.writers.pop(writer, None)
             self.collector.closed()
             self.log.close(role, close_code, time.monotonic() - opened, len(hub.connections), client)
             if close_code is None:
@@ -340,7 +399,12 @@ class LiveSocketEndpoint:
                 writer.abort()
 
     async def _converse(
-        self, connection: Connection, receive: Receive, scorer: str | None, found: Services
+        self,
+        connection: Connection,
+        receive: Receive,
+        scorer: Scorer | None,
+        found: Services,
+        audit: Audit | None = None,
     ) -> int | None:
         """Read and act on messages until either side ends the conversation: the close code
         from this side, None when the client went away. A message being handled is finished
@@ -379,7 +443,13 @@ class LiveSocketEndpoint:
                         raise SlowDown("Slow down: too many messages at once. This one was ignored.")
                     if scorer is None:
                         raise InvalidMessage("Only signed-in scorers can record events. Nothing was changed.")
-                    match = await found.scoreboard.record(command, scorer)
+                    # The session is checked at every command, not only at the handshake: an
+                    # account revoked since is refused here, on every worker.
+                    now_scorer = found.scoreboard.accounts.current(scorer)
+                    if now_scorer is None:
+                        connection.push("feedback", feedback(ENDED))
+                        return TRY_AGAIN_LATER
+                    match = await found.scoreboard.record(command, now_scorer, audit)
                 except StoredNotShown as error:
                     refused_in_a_row = 0
                     connection.push("feedback", feedback(not_shown(error.match, command.kind)))
@@ -434,6 +504,12 @@ def _client(scope: Scope) -> str:
         return "-"
     host, port = peer[0], peer[1]
     return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+
+def _address(scope: Scope) -> str:
+    """The peer's address without its port: what the per-address limit counts."""
+    peer = scope.get("client")
+    return str(peer[0]) if peer else "-"
 
 
 def _first_args(query_string: bytes) -> dict[str, str]:

@@ -28,6 +28,7 @@ from .matches import Event, Match
 from .schema import events_table
 
 _EVENT_COLUMNS = ("match_id", "version", "kind", "payload", "at", "recorded_by", "recorded_at")
+_INSERTED_COLUMNS = (*_EVENT_COLUMNS, "account_id", "client_address", "user_agent")
 _MATCH_COLUMNS = (*FIXTURE_COLUMNS.values(), "state")
 
 
@@ -116,9 +117,9 @@ class _RawIO:
     def insert_events(self, rows: Sequence[dict[str, Any]]) -> None:
         converted = {"payload": self.json_to_db, "at": self.time_to_db, "recorded_at": self.time_to_db}
         self.db.executemany(
-            f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})",
+            f"INSERT INTO events ({', '.join(_INSERTED_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERTED_COLUMNS))})",
             [
-                tuple(converted[name](row[name]) if name in converted else row[name] for name in _EVENT_COLUMNS)
+                tuple(converted[name](row[name]) if name in converted else row[name] for name in _INSERTED_COLUMNS)
                 for row in rows
             ],
         )

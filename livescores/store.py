@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from . import directory, legs
+from .accounts import Audit
+from .accounts_store import Accounts
 from .batches import Outcome, Request, SQLAlchemyIO, StaleVersion, UnknownMatch, write_batch
 from .calendar import Competition, Team
 from .codec import StoredState, competition_row, match_columns, match_from_dict, match_to_dict, state_to_json
@@ -74,7 +76,7 @@ class _PostgresBatches:
         pass  # its connections are the engine's
 
 
-class Store(Reads):
+class Store(Reads, Accounts):
     def __init__(self, database_url: str) -> None:
         self.url = make_url(database_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -160,7 +162,7 @@ class Store(Reads):
                 return False
             placed = await directory.place(conn, fixtures)
             await _insert_matches(conn, placed, start=0)
-            requests = [(match.id, event, None) for match in placed for event in opening]
+            requests = [(match.id, event, None, None) for match in placed for event in opening]
             outcomes, _ = await conn.run_sync(lambda sync: write_batch(SQLAlchemyIO(sync), requests, {}))
             for outcome in outcomes:
                 if isinstance(outcome, Exception):
@@ -210,14 +212,16 @@ class Store(Reads):
 
     # -- events -----------------------------------------------------------------------------
 
-    async def record(self, match_id: str, event: Event, expected_version: int | None = None) -> tuple[Match, Event]:
+    async def record(
+        self, match_id: str, event: Event, expected_version: int | None = None, audit: Audit | None = None
+    ) -> tuple[Match, Event]:
         """Append one event to a match's log if the rules allow it; returns the match after it,
-        once it is committed."""
+        once it is committed. `audit` is who recorded it, from where."""
         # Each commit waits for the disk: events that arrive while one is under way are written
         # together in the next transaction, which holds every match it writes (SQLite's write
         # lock, or PostgreSQL row locks) from its first read to its commit.
         done: asyncio.Future[tuple[Match, Event]] = asyncio.get_running_loop().create_future()
-        self._queued.append(((match_id, event, expected_version), done))
+        self._queued.append(((match_id, event, expected_version, audit), done))
         if self._group_writer is None or self._group_writer.done():
             self._group_writer = asyncio.create_task(self._write_queued())
         return await done

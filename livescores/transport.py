@@ -22,6 +22,7 @@ connection then and there.
 from __future__ import annotations
 
 import struct
+import time
 import weakref
 from typing import Any
 
@@ -47,11 +48,23 @@ def text_frame(message: str) -> bytes:
 class DirectWriter:
     """The transport under one Hypercorn WebSocket stream, written to only while it is open."""
 
-    __slots__ = ("_stream", "_transport")
+    __slots__ = ("__weakref__", "_stream", "_transport", "heard", "partial_since")
 
     def __init__(self, stream: Any, transport: Any) -> None:
         self._stream = stream
         self._transport = transport
+        # When the peer last sent anything (a pong included), and since when a message of its
+        # is only partly received: what the app's watchdog closes silent or stalled sockets by.
+        self.heard = time.monotonic()
+        self.partial_since: float | None = None
+        compat.watch_receiving(stream, self._heard)
+
+    def _heard(self, partial: bool) -> None:
+        self.heard = now = time.monotonic()
+        if not partial:
+            self.partial_since = None
+        elif self.partial_since is None:
+            self.partial_since = now
 
     @classmethod
     def find(cls, asgi_send: Any) -> DirectWriter | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
+import math
 
 from quart import Blueprint, Response, abort, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 from quart_auth import logout_user
 
+from .accounts_store import address_keys
 from .auth import (
+    ACCOUNT_PREFIX,
     csrf_valid,
     current_role,
     current_scorer,
@@ -16,8 +18,10 @@ from .auth import (
     same_origin_post,
     set_csrf_cookie,
     sign_in,
+    sign_in_account,
     token_matches,
 )
+from .health import health_body
 from .matches import Match, RuleViolation, clean_name
 from .messages import MATCH_ID
 from .pages import Page
@@ -54,7 +58,7 @@ async def embed_match(match_id: str) -> str:
 
 
 async def _held_match(match_id: str) -> Match:
-    if not MATCH_ID.match(match_id):
+    if not MATCH_ID.fullmatch(match_id):
         abort(404)
     found = await services().scoreboard.window.page_matches(Page("match", match_id))
     if not found:
@@ -64,37 +68,40 @@ async def _held_match(match_id: str) -> Match:
 
 @blueprint.get("/signin")
 async def signin_form() -> ResponseReturnValue:
-    given = request.args.get("token")
-    if given is None:
-        return await _signin_page()
-    # The one-click link printed at start-up, as Jupyter's is: guessed links count as wrong
-    # tokens, like the form's.
-    refused = await _throttled()
-    if refused is not None:
-        return refused
-    if not token_matches(given, services().scorer_token):
-        services().signin_throttle.failed(_client_address())
-        return await _signin_page("That sign-in link is not right. Enter the token below.", 403)
-    sign_in("scorer")
-    return redirect(url_for("boards.today_board"))
+    # The one-click link printed at start-up shows a page with a button: nothing signs in (or
+    # counts as a wrong guess) on a GET, which any page on any site can make a browser send.
+    return await _signin_page(link_token=request.args.get("token"))
 
 
 @blueprint.post("/signin")
 async def signin() -> ResponseReturnValue:
     form = await request.form
-    refused = await _throttled()
-    if refused is not None:
-        return refused
     if not csrf_valid(form.get("csrf")):
         return await _signin_page("The form expired or did not come from this site. Please try again.", 400)
+    store = services().store
+    password = form.get("password")
+    account_name = form.get("name", "") if password is not None else None
+    keys = address_keys(_client_address(), account_name)
+    wait = await store.signin_wait(keys)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        return await _signin_page(f"Too many wrong attempts. Try again in {seconds} seconds.", 429, seconds)
+    if password is not None:
+        account = await store.check_password(account_name or "", password)
+        if account is None:
+            await store.signin_failed(keys)
+            return await _signin_page("That name and password do not match an active scorer.", 403)
+        await store.signin_succeeded(next(key for key in keys if key.startswith("account:")))
+        sign_in_account(account)
+        return redirect(url_for("boards.today_board"))
     try:
         name = clean_name(form.get("name"), "scorer name") or "scorer"
     except RuleViolation as error:
         return await _signin_page(str(error), 400)
     if not token_matches(form.get("token", ""), services().scorer_token):
-        services().signin_throttle.failed(_client_address())
+        await store.signin_failed(keys)
         return await _signin_page("That token is not right.", 403)
-    sign_in(name)
+    sign_in(name.lstrip(ACCOUNT_PREFIX) or "scorer")
     return redirect(url_for("boards.today_board"))
 
 
@@ -108,31 +115,14 @@ async def signout() -> ResponseReturnValue:
 
 @blueprint.get("/healthz")
 async def healthz() -> tuple[dict[str, object], int]:
-    app_services = services()
-    checks: dict[str, object] = {}
-    for name, ping in (("database", app_services.store.ping), ("bus", app_services.bus.ping)):
-        try:
-            await ping()
-            checks[name] = "ok"
-        except Exception as error:  # reported, not raised
-            checks[name] = f"error: {type(error).__name__}"
-    healthy = all(value == "ok" for value in checks.values())
-    sockets = len(app_services.hub.connections)
-    body = {"status": "ok" if healthy else "unavailable", **checks, "sockets": sockets, "worker": os.getpid()}
-    return body, 200 if healthy else 503
+    return health_body(services())
 
 
-async def _throttled() -> Response | None:
-    """The 429 page for a client with too many wrong tokens of late, through the form or a link."""
-    wait = services().signin_throttle.retry_after(_client_address())
-    if not wait:
-        return None
-    return await _signin_page(f"Too many wrong tokens. Try again in {wait} seconds.", 429, retry_after=wait)
-
-
-async def _signin_page(error: str | None = None, status: int = 200, retry_after: int = 0) -> Response:
+async def _signin_page(
+    error: str | None = None, status: int = 200, retry_after: int = 0, link_token: str | None = None
+) -> Response:
     token = new_csrf_token()
-    html = await render_template("signin.html", error=error, csrf=token, scorer=current_scorer())
+    html = await render_template("signin.html", error=error, csrf=token, scorer=current_scorer(), link_token=link_token)
     response = Response(html, status=status)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
