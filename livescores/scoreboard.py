@@ -61,6 +61,7 @@ class Scoreboard:
         # Stored changes the bus refused to take (Redis down), the latest per match, sent again
         # once it answers: other workers whose subscription never dropped would not resync.
         self._unpublished: dict[str, str] = {}
+        self.resyncs = 0  # reloads from the store after the bus (re)subscribed, completed
 
     async def start(self) -> None:
         await self.store.migrate()
@@ -214,6 +215,7 @@ class Scoreboard:
         while True:
             try:
                 await self.window.reload()
+                self.resyncs += 1
                 return
             except asyncio.CancelledError:
                 raise

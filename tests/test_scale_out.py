@@ -130,6 +130,8 @@ async def test_scoring_works_while_redis_is_down_and_every_worker_catches_up(con
                 await viewer.receive()
                 health = await viewer_client.get("/healthz")
                 assert health.status_code == 200 and (await health.get_json())["bus"] == "ok"
+                # Each worker has read the store once it subscribed: what it learns from now on comes by the bus.
+                await eventually(lambda: all(services_of(w).scoreboard.resyncs >= 1 for w in (first, second)))
 
                 redis.stop()
                 await goal(scorer, match.id, "home")
