@@ -10,7 +10,7 @@ from pathlib import Path
 
 from quart import Quart, Response, request
 
-from . import api, boards, feeds, views
+from . import api, boards, delivery, feeds, views
 from .asgi import BuildOnFirstCall
 from .auth import init_auth
 from .bus import Bus, open_bus
@@ -43,7 +43,8 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(feeds.blueprint)
-    sockets = LiveSocketEndpoint(app, app.asgi_app)
+    delivery.install(app)
+    sockets = LiveSocketEndpoint(app, delivery.Compressed(app.asgi_app))
     app.extensions[SOCKETS_KEY] = sockets
     app.asgi_app = sockets  # type: ignore[method-assign, assignment]
     if config.trust_proxy_headers:
