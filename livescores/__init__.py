@@ -10,7 +10,7 @@ from pathlib import Path
 
 from quart import Quart, Response, request
 
-from . import api, boards, delivery, feeds, follows, ics, share, views
+from . import api, boards, delivery, feeds, follows, ics, share, shell, views
 from .asgi import BuildOnFirstCall
 from .auth import init_auth
 from .bus import Bus, open_bus
@@ -46,6 +46,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(ics.blueprint)
     app.register_blueprint(share.blueprint)
     app.register_blueprint(follows.blueprint)
+    app.register_blueprint(shell.blueprint)
     delivery.install(app)
     sockets = LiveSocketEndpoint(app, delivery.Compressed(app.asgi_app))
     app.extensions[SOCKETS_KEY] = sockets
