@@ -55,5 +55,6 @@
   document.addEventListener("htmx:sse:after:message", updated);
   window.addEventListener("offline", offline);
   document.addEventListener("DOMContentLoaded", () => badge() && (navigator.onLine ? show("connecting", "Connecting…") : offline()));
-  navigator.serviceWorker?.register("/sw.js");
+  // Where service workers are refused (private modes, policies) the page simply stays online-only.
+  navigator.serviceWorker?.register("/sw.js").catch(() => {});
 })();
