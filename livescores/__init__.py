@@ -12,7 +12,7 @@ from pathlib import Path
 
 from quart import Quart, Response, request
 
-from . import admin, api, boards, feeds, views
+from . import admin, api, boards, delivery, feeds, follows, ics, share, shell, views
 from .asgi import BuildOnFirstCall
 from .auth import init_auth
 from .bus import Bus, open_bus
@@ -48,7 +48,12 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(feeds.blueprint)
-    sockets = LiveSocketEndpoint(app, app.asgi_app)
+    app.register_blueprint(ics.blueprint)
+    app.register_blueprint(share.blueprint)
+    app.register_blueprint(follows.blueprint)
+    app.register_blueprint(shell.blueprint)
+    delivery.install(app)
+    sockets = LiveSocketEndpoint(app, delivery.Compressed(app.asgi_app))
     app.extensions[SOCKETS_KEY] = sockets
     app.asgi_app = sockets  # type: ignore[method-assign, assignment]
     if config.trust_proxy_headers:

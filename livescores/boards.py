@@ -12,6 +12,7 @@ from quart.typing import ResponseReturnValue
 
 from .auth import current_role, current_scorer
 from .calendar import Competition, day_bounds, local_day, parse_day
+from .follows import followed, follows
 from .matches import Match
 from .pages import TODAY, Clock, Page, by_competition, by_day, current_round, day_label, day_title, rounds
 from .render import Role
@@ -21,6 +22,7 @@ from .tables import competition_tables
 blueprint = Blueprint("boards", __name__)
 
 STRIP_DAYS = 3  # either side of the day shown
+MY_TEAMS = "My teams"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ def day_strip(shown: date, today: date, marked: set[date]) -> DayStrip:
 class Heading:
     title: str
     slug: str | None
+    mine: bool = False  # the followed teams' matches, first on a day's board
 
 
 def rendered_groups(groups: list[tuple[str, str | None, list[Match]]], role: Role) -> list[tuple[Heading, list[str]]]:
@@ -101,11 +104,17 @@ async def _day_page(page: Page, template: str = "day.html") -> ResponseReturnVal
             "after": local_day(after, clock.zone) if after else None,
         }
     role = current_role() if template == "day.html" else "viewer"
-    groups = [(g.title, g.slug, list(g.matches)) for g in by_competition(matches)]
+    teams = followed() if template == "day.html" else ()
+    mine = [m for m in matches if follows(m, teams)]
+    rest = [m for m in matches if not follows(m, teams)]
+    groups = [(g.title, g.slug, list(g.matches)) for g in by_competition(rest)]
+    rendered = rendered_groups(groups, role)
+    if mine:
+        rendered.insert(0, (Heading(MY_TEAMS, None, mine=True), rendered_groups([("", None, mine)], role)[0][1]))
     return await render_template(
         template,
         title=day_title(day, clock.today),
-        groups=rendered_groups(groups, role),
+        groups=rendered,
         heading="competition",
         empty="No matches on this day.",
         strip=day_strip(day, clock.today, marked),

@@ -26,6 +26,7 @@ from .matches import Match, RuleViolation, clean_name
 from .messages import MATCH_ID
 from .pages import Page
 from .services import services
+from .share import share_of
 
 blueprint = Blueprint("views", __name__)
 
@@ -41,12 +42,16 @@ async def match_detail(match_id: str) -> str:
     match = await _held_match(match_id)
     role = current_role()
     hub = services().hub
+    base = request.host_url.rstrip("/")
     return await render_template(
         "match.html",
         match=match,
         row=hub.row_html(match, role),
         timeline=hub.timeline(match).html[role],
         scorer=current_scorer(),
+        share=share_of(match),
+        page_url=f"{base}/matches/{match.id}",
+        card_url=f"{base}/matches/{match.id}/card.png?v={match.version}",
     )
 
 

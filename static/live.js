@@ -4,7 +4,7 @@
 (() => {
   const RETRIED = [1001, 1005, 1006, 1011, 1012, 1013, 1014]; // close codes htmx reconnects after
   const FALLBACK_AFTER = 2; // failed attempts without ever opening
-  let opened = false, failures = 0, fallback = false;
+  let opened = false, failures = 0, fallback = false, lastUpdate = null;
   const badge = () => document.getElementById("connection");
   const show = (state, text) => {
     const element = badge();
@@ -13,10 +13,16 @@
     element.dataset.state = state;
     element.querySelector(".state").textContent = text;
   };
+  // Offline, the page may be the copy the service worker kept: say how old its scores are.
+  const offline = () => {
+    const since = lastUpdate || new Date(badge()?.dataset.rendered || Date.now());
+    const time = since.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+    show("offline", `Offline, last updated ${time}`);
+  };
   const updated = () => {
     const time = badge()?.querySelector("time");
     if (!time) return;
-    const now = new Date();
+    const now = (lastUpdate = new Date());
     time.dateTime = now.toISOString();
     time.textContent = now.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
     time.parentElement.hidden = false;
@@ -37,15 +43,18 @@
   document.addEventListener("htmx:ws:close", (event) => {
     if (fallback) return;
     failures += 1;
-    if (!opened && failures >= FALLBACK_AFTER) return useFallback(event.target);
+    if (!opened && failures >= FALLBACK_AFTER && navigator.onLine) return useFallback(event.target);
     const retrying = event.detail.reason === "closed" && RETRIED.includes(event.detail.code);
-    show(retrying && failures <= 3 ? "reconnecting" : "offline", retrying && failures <= 3 ? "Reconnecting…" : "Offline");
+    if (retrying && failures <= 3 && navigator.onLine) show("reconnecting", "Reconnecting…");
+    else offline();
   });
   document.addEventListener("htmx:sse:after:connection", () => show("live", "Live (fallback)"));
-  document.addEventListener("htmx:sse:error", () => show("reconnecting", "Reconnecting…"));
-  document.addEventListener("htmx:sse:close", () => show("offline", "Offline"));
+  document.addEventListener("htmx:sse:error", () => (navigator.onLine ? show("reconnecting", "Reconnecting…") : offline()));
+  document.addEventListener("htmx:sse:close", offline);
   document.addEventListener("htmx:ws:after:message:incoming", updated);
   document.addEventListener("htmx:sse:after:message", updated);
-  window.addEventListener("offline", () => show("offline", "Offline"));
-  document.addEventListener("DOMContentLoaded", () => badge() && show("connecting", "Connecting…"));
+  window.addEventListener("offline", offline);
+  document.addEventListener("DOMContentLoaded", () => badge() && (navigator.onLine ? show("connecting", "Connecting…") : offline()));
+  // Where service workers are refused (private modes, policies) the page simply stays online-only.
+  navigator.serviceWorker?.register("/sw.js").catch(() => {});
 })();
