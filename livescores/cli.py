@@ -17,12 +17,12 @@ from . import ROOT
 from .bus import open_bus
 from .calendar import home_zone
 from .config import Config
-from .fixtures import FixtureFileError, read_fixture_file
+from .fixtures import FixtureFileError, read_fixture_file, read_text
 from .hub import Hub
 from .matches import RuleViolation
 from .render import Renderer
 from .scoreboard import Scoreboard
-from .seasons import is_season, parse_season, read_text
+from .seasons import is_season, parse_season
 from .store import Store
 from .window import clock_for
 

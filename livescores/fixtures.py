@@ -96,6 +96,11 @@ def read_fixture_file(path: Path) -> list[tuple[str, Match]]:
     kind = path.suffix.lower().lstrip(".")
     if kind not in ("csv", "json"):
         raise FixtureFileError([f"{path.name}: expected a .csv or .json file"])
+    return parse_fixtures(read_text(path), kind)
+
+
+def read_text(path: Path) -> str:
+    """A fixture file's text: refused when it cannot be read, is too large, or is not UTF-8."""
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -103,11 +108,10 @@ def read_fixture_file(path: Path) -> list[tuple[str, Match]]:
     if len(data) > MAX_FILE_BYTES:
         raise FixtureFileError([f"{path.name}: the file is over {MAX_FILE_BYTES // 1_000_000} MB"])
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise FixtureFileError([f"line {line}: the file is not UTF-8 text"]) from error
-    return parse_fixtures(text, kind)
 
 
 def parse_fixtures(text: str, kind: str) -> list[tuple[str, Match]]:

@@ -12,6 +12,7 @@ from .names import same_name
 from .shootout import Kick, next_kicker, shootout_score, shootout_winner
 from .statuses import (
     IN_PLAY,
+    MAIN_LINE,
     OVER,
     PERIOD_STARTS,
     STATUS_KINDS,
@@ -303,17 +304,7 @@ class Match:
     @property
     def next_status_change(self) -> EventKind | None:
         """The step along the main line the controls offer first (see `allowed_actions` for all)."""
-        main_line: tuple[EventKind, ...] = (
-            "kick_off",
-            "half_time",
-            "second_half",
-            "extra_time",
-            "extra_time_half_time",
-            "extra_time_second_half",
-            "penalties",
-            "full_time",
-        )
-        return next((kind for kind in main_line if refusal(self, kind) is None), None)
+        return next((kind for kind in MAIN_LINE if refusal(self, kind) is None), None)
 
     def summary(self, incident: Incident) -> str:
         """One line of plain text for an incident, e.g. "Goal, Arsenal: Walcott 45+2' (pen)"."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .calendar import Competition, name_key
-from .fixtures import MAX_FILE_BYTES, FixtureFileError, new_match_id
+from .fixtures import FixtureFileError, new_match_id, read_text
 from .matches import Event, Match, replay
 from .openfootball import OpenFootballError, Season, parse
 from .stories import story, to_match
@@ -45,20 +45,6 @@ class SeasonFile:
 def is_season(text: str) -> bool:
     """openfootball's files are one JSON object; the app's own fixture files are CSV or a JSON array."""
     return text.lstrip("\ufeff \t\r\n").startswith("{")
-
-
-def read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise FixtureFileError([f"{path}: {error.strerror or error}"]) from error
-    if len(data) > MAX_FILE_BYTES:
-        raise FixtureFileError([f"{path.name}: the file is over {MAX_FILE_BYTES // 1_000_000} MB"])
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise FixtureFileError([f"line {line}: the file is not UTF-8 text"]) from error
 
 
 def parse_season(text: str, zone: ZoneInfo, source: str = "<file>") -> SeasonFile:

@@ -49,6 +49,17 @@ EventKind = Literal[
     "award",
     "result",  # a result known without its details (an imported season): never a scorer's action
 ]
+# The match's own course, in the order the controls offer it.
+MAIN_LINE: tuple[EventKind, ...] = (
+    "kick_off",
+    "half_time",
+    "second_half",
+    "extra_time",
+    "extra_time_half_time",
+    "extra_time_second_half",
+    "penalties",
+    "full_time",
+)
 DecidedBy = Literal["normal_time", "extra_time", "penalties", "awarded"]
 KickOutcome = Literal["scored", "saved", "missed"]
 MissOutcome = Literal["saved", "missed"]

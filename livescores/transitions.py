@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .statuses import BREAKS, IN_PLAY, OVER, STATUS_LABELS, UNDERWAY, EventKind, describe
+from .statuses import BREAKS, IN_PLAY, MAIN_LINE, OVER, STATUS_LABELS, UNDERWAY, EventKind, describe
 from .ties import aggregate, extra_time_refusal, tie_level
 
 if TYPE_CHECKING:
@@ -13,14 +13,7 @@ if TYPE_CHECKING:
 
 # In the order the controls show them.
 ACTIONS: tuple[EventKind, ...] = (
-    "kick_off",
-    "half_time",
-    "second_half",
-    "extra_time",
-    "extra_time_half_time",
-    "extra_time_second_half",
-    "penalties",
-    "full_time",
+    *MAIN_LINE,
     "goal",
     "yellow_card",
     "red_card",
