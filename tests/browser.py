@@ -68,9 +68,10 @@ def open_live(page: Page, url: str) -> None:
 
 def sign_in(page: Page, base_url: str, token: str, name: str = "Alex") -> None:
     page.goto(base_url + "/signin")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=token]", token)
-    until_first_frame(page, lambda: page.click("button[type=submit]"))
+    form = page.locator("form:has(input[name=token])")  # quick mode's form, beside the accounts' one
+    form.locator("input[name=name]").fill(name)
+    form.locator("input[name=token]").fill(token)
+    until_first_frame(page, lambda: form.locator("button[type=submit]").click())
 
 
 def until_first_frame(page: Page, action: Callable[[], object], timeout: float = 10) -> None:
