@@ -92,6 +92,7 @@ def check_minute(match: Match, minute: Minute, status: Status | None = None) -> 
 def event_minute(match: Match, event: Event) -> Minute:
     """The minute an event in play happened, checked against the half being played."""
     minute = event.minute or current_minute(match, event.at)
-    assert minute is not None  # the ball is in play, so the clock runs
+    if minute is None:  # a rule, not an assertion: it must hold under `python -O` too
+        raise RuleViolation("The ball is not in play: give the minute it happened.")
     check_minute(match, minute)
     return minute

@@ -26,8 +26,6 @@ from .pages import day_title
 from .roles import PAGE_ROLES as PAGE_ROLES
 from .roles import Role as Role
 
-ROLES: tuple[Role, ...] = (*PAGE_ROLES, "feed")
-
 
 def row_id(match_id: str) -> str:
     return f"match-{match_id}"

@@ -238,8 +238,9 @@ def _lineup(match: Match, event: Event, bumped: Match) -> Match:
 def _shootout_kick(match: Match, event: Event, bumped: Match) -> Match:
     side = _side(event)
     due = match.next_kicker
+    if due is None:
+        raise RuleViolation("No penalty shoot-out is under way.")
     if side != due:
-        assert due is not None
         raise RuleViolation(f"It is {match.team(due)}'s turn to kick.")
     if event.outcome not in KICK_OUTCOMES:
         raise RuleViolation("A kick is scored, saved or missed.")
