@@ -66,9 +66,11 @@ def create_app(config: Config | None = None) -> Quart:
         bus = open_bus(config.bus_url, config.bus_channel, config.bus_verify_tls)
         # Scorers' room is kept out of the file limit's budget first, so viewers never take it.
         budget = socket_budget(config.max_sockets + config.max_scorer_sockets)
-        viewers = max(0, min(config.max_sockets, budget - config.max_scorer_sockets))
-        limits = SocketLimits(viewers, config.max_scorer_sockets, config.max_sockets_per_address)
-        hub = Hub(Renderer(app.jinja_env), viewers + config.max_scorer_sockets, clock_for(home_zone(config.timezone)))
+        # A file limit too low for both leaves scorers a tenth of what it holds, not all of it.
+        scorers = min(config.max_scorer_sockets, max(1, budget // 10))
+        viewers = max(0, min(config.max_sockets, budget - scorers))
+        limits = SocketLimits(viewers, scorers, config.max_sockets_per_address)
+        hub = Hub(Renderer(app.jinja_env), viewers + scorers, clock_for(home_zone(config.timezone)))
         scoreboard = Scoreboard(config, store, bus, hub)
         try:
             await scoreboard.start()

@@ -150,7 +150,8 @@ def test_a_goal_is_announced_once_in_the_one_live_region(browser: Browser, serve
     expect(viewer.locator(f"#match-{match_id} .incidents.home .red-card.fresh")).to_contain_text(
         "Reece James", timeout=2000
     )
-    expect(announcer).to_have_text(f"Goal: {home} 0, {away} 1, 23rd minute")  # a card is not a goal
+    # Each event is announced in its own push: the card replaces the goal's sentence.
+    expect(announcer).to_have_text(f"Red card, {home}: Reece James, 1st minute")
 
     open_live(viewer, server.url)  # a fresh page and snapshot: nothing to announce
     expect(announcer).to_have_text("")

@@ -223,7 +223,7 @@ async def test_a_low_file_limit_caps_the_sockets_and_pages_still_load(tmp_path: 
             except ConnectionClosed as closed:
                 assert closed.rcvd is not None and closed.rcvd.code == 1013
                 refused += 1
-        assert refused == 110 - 96
+        assert refused == 110 - (96 - 96 // 10)  # a tenth of what the file limit holds is the scorers' room
         for _ in range(20):
             started = time.monotonic()
             page = await asyncio.to_thread(urllib.request.urlopen, server.url + "/", timeout=5)
