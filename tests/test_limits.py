@@ -32,6 +32,7 @@ async def test_a_flood_beyond_the_rate_limit_is_told_to_slow_down(scorer_client:
     notes = []
     async with socket(scorer_client) as ws:
         await ws.receive()
+        started = time.monotonic()
         for _ in range(60):
             await goal(ws, match.id)
         await asyncio.sleep(2.5)  # the bucket refills
@@ -39,11 +40,13 @@ async def test_a_flood_beyond_the_rate_limit_is_told_to_slow_down(scorer_client:
         while "no match" not in str(notes[-1:]):
             if note := feedback(str(await asyncio.wait_for(ws.receive(), 5))):
                 notes.append(note)
+        flood_read_within = time.monotonic() - started  # the flood was read before the marker
     assert any("Slow down" in note for note in notes)
     stored = await live.store.get_match(match.id)
     assert stored is not None
-    # The burst of 20 went through, plus what refilled at 10 a second while the flood was read.
-    assert 20 <= stored.home_score < 40
+    # The burst of 20 went through, plus what refilled at 10 a second while the flood was read
+    # (on a loaded machine reading it takes longer, and more refills), and never all 60.
+    assert 20 <= stored.home_score <= min(59, 20 + 10 * flood_read_within)
 
 
 async def test_a_stale_click_is_refused_and_changes_nothing(scorer_client: Client, live: Services) -> None:
