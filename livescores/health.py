@@ -9,6 +9,8 @@ import os
 import time
 from typing import TYPE_CHECKING
 
+from .compat import fast_path_available
+
 if TYPE_CHECKING:
     from .services import Services
 
@@ -44,5 +46,8 @@ def health_body(found: Services) -> tuple[dict[str, object], int]:
         "checked_seconds_ago": round(time.time() - float(checked), 1) if isinstance(checked, float) else None,
         "sockets": len(found.hub.connections),
         "worker": os.getpid(),
+        # Whether pushes go straight to the sockets' transports; the slow way is no failure,
+        # but an operator should know (compat.py logs why, once).
+        "fast_path": fast_path_available(),
     }
     return body, 200 if healthy else 503

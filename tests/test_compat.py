@@ -98,3 +98,11 @@ def test_the_frame_limit_the_app_checks_is_the_one_hypercorn_reads_from_hypercor
     assert served.websocket_max_message_size == socket.FRAME_LIMIT
     # The app's own, smaller limit is what refuses a message, with 1009, instead of Hypercorn.
     assert socket.FRAME_LIMIT is not None and Config().max_message_bytes < socket.FRAME_LIMIT
+
+
+async def test_the_health_check_says_whether_the_fast_path_is_on(app: object) -> None:
+    from livescores import compat
+
+    client = app.test_client()  # type: ignore[attr-defined]
+    body = await (await client.get("/healthz")).get_json()
+    assert body["fast_path"] is compat.fast_path_available()
