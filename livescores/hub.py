@@ -109,6 +109,9 @@ class Hub:
         self.tables = LiveTables(renderer.env, lambda slug: None)
         self._queued_tables: dict[str, dict[str, str]] = {}  # slug -> fragment key -> fragment
         self._pass_tables: dict[str, dict[str, str]] = {}
+        # Rows whose clock moved on, for the JSON feed only (see `tick`).
+        self._queued_clocks: dict[str, RenderedRow] = {}
+        self._pass_clocks: dict[str, RenderedRow] = {}
 
     # -- what is held ---------------------------------------------------------------------
 
@@ -186,7 +189,7 @@ class Hub:
             ids = {i for i, r in self.rows.items() if page.shows(r.match, self.clock)}
             view = self._views[page] = PageView(page, ids)
         view.sockets += 1
-        if page.kind != "match":
+        if page.kind != "match" or connection.role == "feed":  # a feed starts with a snapshot event
             html, frame = self._snapshot(view, connection.role)
             connection.push(BOARD_KEY, html, frame)
             return
@@ -196,8 +199,7 @@ class Hub:
         connection.push(f"row:{page.key}", partial(row_id(page.key), row.rows[connection.role]))
         if watching := self._watching_for(connection.role):
             connection.push(VIEWERS_KEY, watching)
-        if connection.role != "feed":
-            connection.push(f"timeline:{page.key}", self.timeline(row.match).pushes[connection.role])
+        connection.push(f"timeline:{page.key}", self.timeline(row.match).pushes[connection.role])
 
     def detach(self, connection: Connection) -> None:
         if connection not in self.connections:
@@ -408,7 +410,9 @@ class Hub:
         self._start_pass()
 
     def tick(self, now: datetime | None = None) -> None:
-        """Re-render the rows whose clock label moved on, once for all viewers."""
+        """Re-render the rows whose clock label moved on, once for all viewers. Pages count a
+        running clock's minutes themselves (static/clock.js), so only the JSON feed is sent the
+        new minute; snapshots and pages made from now on carry it."""
         now = now or datetime.now(UTC)
         for match_id, rendered in list(self.rows.items()):
             if not rendered.match.underway:
@@ -422,14 +426,20 @@ class Hub:
             shown = [view for view in self._views.values() if match_id in view.ids]
             for view in shown:
                 view.snapshots.clear()
-            if shown:
-                self._queued_rows[match_id] = (fresh, None)
+            if shown and self._feeds:
+                self._queued_clocks[match_id] = fresh
                 self._start_pass()
 
     # -- the broadcaster -------------------------------------------------------------------
 
     def _start_pass(self) -> None:
-        if not (self._queued_rows or self._queued_pages or self._queued_viewers or self._queued_tables):
+        if not (
+            self._queued_rows
+            or self._queued_pages
+            or self._queued_viewers
+            or self._queued_tables
+            or self._queued_clocks
+        ):
             return
         if self._next_pass is None:
             self._next_pass = asyncio.get_running_loop().create_future()
@@ -448,6 +458,7 @@ class Hub:
                 pages, self._queued_pages = self._queued_pages, set()
                 viewers, self._queued_viewers = self._queued_viewers, None
                 self._pass_tables, self._queued_tables = self._queued_tables, {}
+                self._pass_clocks, self._queued_clocks = self._queued_clocks, {}
                 try:
                     await self._send_pass(rows, pages, viewers)
                 except Exception as error:
@@ -542,8 +553,16 @@ class Hub:
                 items.append((f"row:{page.key}", rendered.pushes[role]))
                 if timeline is not None and role in PAGE_ROLES:
                     items.append((f"timeline:{page.key}", timeline.pushes[role]))
+            elif role == "feed" and page.key in self._pass_clocks:
+                items.append((f"row:{page.key}", self._pass_clocks[page.key].pushes[role]))
         else:
             items += [(f"row:{key}", rendered.pushes[role]) for key, (rendered, _) in rows.items() if key in view.ids]
+            if role == "feed":  # the new minute of the clocks that moved on: pages count them themselves
+                items += [
+                    (f"row:{key}", fresh.pushes[role])
+                    for key, fresh in self._pass_clocks.items()
+                    if key in view.ids and key not in rows
+                ]
             if page.kind == "competition" and role != "feed":
                 items += self._pass_tables.get(page.key, {}).items()
         if viewers is not None and role != "feed":

@@ -25,6 +25,7 @@ from .matches import SIDES, Match, Side, added_time_label, allowed_actions, cloc
 from .pages import day_title
 from .roles import PAGE_ROLES as PAGE_ROLES
 from .roles import Role as Role
+from .statuses import PERIODS
 
 
 def row_id(match_id: str) -> str:
@@ -125,6 +126,7 @@ class Renderer:
         env.filters["initials"] = team_initials
         env.filters["colour"] = team_colour
         env.filters["day_title"] = day_title
+        env.globals["periods"] = PERIODS
         env.globals.update(
             score_extras=score_extras,
             added_time_label=added_time_label,

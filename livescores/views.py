@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from quart import Blueprint, Response, abort, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
@@ -34,6 +36,12 @@ blueprint = Blueprint("views", __name__)
 @blueprint.app_context_processor
 def people_watching() -> dict[str, int]:
     return {"watching": services().hub.watching}
+
+
+@blueprint.app_context_processor
+def clock_reference() -> dict[str, Callable[[], str]]:
+    """The server's time as a page is made: the page's match clocks count from it."""
+    return {"server_time": lambda: datetime.now(UTC).isoformat(timespec="milliseconds")}
 
 
 @blueprint.get("/matches/<match_id>")

@@ -109,3 +109,16 @@ def test_a_table_row_moves_up_after_goals(browser: Browser, server: Server) -> N
     expect(row.locator(".pos")).to_have_text("1", timeout=3000)
     expect(row.locator(".pts")).to_have_text("3")
     assert before >= 1
+
+
+def test_the_page_counts_the_match_clock_itself(browser: Browser, server: Server) -> None:
+    page = browser.new_context().new_page()
+    page.clock.install()
+    open_live(page, server.url)
+    clock = page.locator("#board li.match.first_half .clock .minute").first
+    before = int(clock.inner_text().split("'")[0].split("+")[0])
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+    page.clock.fast_forward("05:00")  # five minutes on the page's clock, none on the server's
+    expect(clock).to_have_text(f"{before + 5}'", timeout=3000)
+    assert not [frame for frame in frames if "clock" in frame]  # no push carried it

@@ -9,6 +9,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from quart.testing.connections import TestWebsocketConnection as WebSocket
 from quart.typing import TestClientProtocol as Client
 
@@ -23,6 +24,7 @@ from livescores.simulator import Simulator
 
 from .pages import feedback, rows, texts
 from .support import close_code, receive_until, sign_in, socket
+from .test_feeds import read_events
 
 
 async def send(ws: WebSocket, **data: object) -> None:
@@ -193,18 +195,32 @@ async def test_the_clock_moves_on_without_anyone_scoring(config: Config) -> None
     app = create_app(replace(config, clock_interval_seconds=0.1))
     async with app.test_app():
         live: Services = app.extensions[EXTENSION_KEY]
-        fixture = Match("clocktest", "Leeds", "Everton")
+        fixture = Match("clocktest", "Leeds", "Everton", datetime.now(UTC))
         await live.store.add_fixtures([("clock-test", fixture)])
         # Kicked off 59.7 s ago: the clock shows 1' now and 2' within a second.
-        match, _ = await live.store.record(fixture.id, Event("kick_off", datetime.now(UTC) - timedelta(seconds=59.7)))
+        started = datetime.now(UTC) - timedelta(seconds=59.7)
+        match, _ = await live.store.record(fixture.id, Event("kick_off", started))
         live.hub.apply(match)
         await live.hub.delivered()  # the kick-off's own push is not the tick this test waits for
-        async with socket(app.test_client(), f"/ws?match={fixture.id}") as ws:
+        client = app.test_client()
+        async with (
+            socket(client, f"/ws?match={fixture.id}") as ws,
+            client.request(f"/api/stream?match={fixture.id}") as feed,
+        ):
             first = await asyncio.wait_for(ws.receive(), 5)
             assert isinstance(first, str) and texts(first, "clock") == ["1'"]
-            tick = await receive_until(ws, lambda m: 'class="clock"' in m)
-        assert texts(tick, "clock") == ["2'"]
-        assert "timeline-" not in tick  # the clock re-renders the row only
+            # The page counts the minutes itself, from when the half began.
+            assert f'data-since="{started.isoformat()}" data-from="0" data-length="45"' in first
+            await feed.send_complete()
+            [(_, snapshot)] = await read_events(feed, 1)
+            assert json.loads(snapshot)[0]["clock"] == "1'"
+            [(name, moved)] = await read_events(feed, 1)  # the JSON feed is told the new minute
+            assert name == "match" and json.loads(moved)["clock"] == "2'"
+            with pytest.raises(TimeoutError):  # a page socket is not: a minute costs it nothing
+                await asyncio.wait_for(ws.receive(), 0.5)
+            await feed.disconnect()
+        page = await (await client.get(f"/matches/{fixture.id}")).get_data(as_text=True)
+        assert texts(page, "clock")[0] == "2'"  # a page made now shows the new minute
 
 
 async def test_the_simulator_plays_matches_through_the_scorers_write_path(client: Client, live: Services) -> None:
