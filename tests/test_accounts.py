@@ -3,6 +3,7 @@ command, the audit; the throttle's delays and the socket limits' rules."""
 
 from __future__ import annotations
 
+from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from livescores.accounts import failure_delay
@@ -95,3 +96,28 @@ def test_scorers_have_room_when_viewers_and_one_address_are_full() -> None:
     assert limits.admit("scorer", "d") == "scorers full"
     limits.release("viewer", "a")
     assert limits.admit("viewer", "c") is None
+
+
+async def test_only_admins_see_who_recorded_each_entry(app: Quart, client: Client, live: Services) -> None:
+    match = live.hub.matches[0]
+    _, token = await live.store.add_scorer("Robin")
+    assert await accept(client, token) == 303
+    live.scoreboard.accounts.replace_all(await live.store.accounts_since())
+    async with socket(client, f"/ws?match={match.id}") as ws:
+        await ws.receive()
+        await goal(ws, match.id)
+        assert str(feedback(await receive_until(ws, lambda m: feedback(m) is not None))).startswith("ok:")
+    # A scorer who is not an admin sees the timeline, not who recorded it.
+    page = await (await client.get(f"/matches/{match.id}")).get_data(as_text=True)
+    assert 'class="timeline"' in page and "recorded-by" not in page
+    _, admin_token = await live.store.add_scorer("Editor", admin=True)
+    admin = app.test_client()
+    assert await accept(admin, admin_token) == 303
+    live.scoreboard.accounts.replace_all(await live.store.accounts_since())
+    page = await (await admin.get(f"/matches/{match.id}")).get_data(as_text=True)
+    recorded = page[page.index('id="audit-') :]
+    assert '<td class="recorded-by"><bdi>Robin</bdi></td>' in recorded
+    viewer = await (await app.test_client().get(f"/matches/{match.id}")).get_data(as_text=True)
+    assert "recorded-by" not in viewer and "Robin" not in viewer
+    api = await (await app.test_client().get(f"/api/matches/{match.id}")).get_data(as_text=True)
+    assert "Robin" not in api and "account" not in api and "client_address" not in api
