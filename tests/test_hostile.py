@@ -266,17 +266,16 @@ async def one_per_worker(server: Server, name: str, cookie: str, match_id: str) 
     return found
 
 
-async def ended_within(ws: ClientConnection, seconds: float) -> tuple[float, str | None, int | None]:
-    """Wait for the socket's end: how long it took, the last feedback line, the close code."""
-    started, note = time.monotonic(), None
+async def ended(ws: ClientConnection, seconds: float) -> tuple[float, str | None, int | None]:
+    """Wait for the socket's end: when (monotonic), the last feedback line, the close code."""
+    note = None
     try:
         async with asyncio.timeout(seconds):
             async for message in ws:
                 note = feedback(str(message)) or note
     except ConnectionClosed:
         pass
-    code = ws.close_code
-    return time.monotonic() - started, note, code
+    return time.monotonic(), note, ws.close_code
 
 
 async def test_revocation_reaches_the_other_worker_and_the_audit_names_concurrent_scorers(
@@ -312,14 +311,17 @@ async def test_revocation_reaches_the_other_worker_and_the_audit_names_concurren
             lines = [line.split("\t") for line in audit.strip().splitlines()]
             goals_by = sorted(line[4] for line in lines if line[3] == "goal")
             assert goals_by == ["Kim"] * 5 + ["Lee"] * 5, audit
-            assert all(line[5] == "127.0.0.1" for line in lines), audit
+            assert all(line[5] == "127.0.0.1" for line in lines if line[3] == "goal"), audit
 
             # Revoked on the command line: Kim's sockets on both workers end within 2 s.
             version = crowd[0].board[first].version
+            waits = [asyncio.create_task(ended(ws, 10)) for ws in kims.values()]
+            started = time.monotonic()
             await asyncio.to_thread(cli, cli_env, "scorers", "revoke", "Kim")
-            ends = await asyncio.gather(*(ended_within(ws, 5) for ws in kims.values()))
-            for took, note, code in ends:
-                assert took < 2, ends
+            done = time.monotonic()
+            ends = await asyncio.gather(*waits)
+            for at, note, code in ends:
+                assert at - done < 2, (at - started, done - started)
                 assert code == 1013 and note is not None and "withdrawn" in note, ends
             await asyncio.sleep(0.5)
             assert crowd[0].board[first].version == version  # nothing recorded by Kim since
@@ -333,7 +335,11 @@ async def test_revocation_reaches_the_other_worker_and_the_audit_names_concurren
         for ws in sockets:
             await ws.close()
         await asyncio.to_thread(server.stop)
-    print(f"Kim's sockets on both workers ended {max(took for took, _, _ in ends) * 1000:.0f} ms after the revoke")
+    last = max(at for at, _, _ in ends)
+    print(
+        f"`livescores scorers revoke` ran {(done - started) * 1000:.0f} ms; Kim's sockets on both workers had "
+        f"ended {(last - started) * 1000:.0f} ms after it started"
+    )
 
 
 async def test_a_production_style_start_logs_no_secret(tmp_path: Path) -> None:
@@ -344,11 +350,10 @@ async def test_a_production_style_start_logs_no_secret(tmp_path: Path) -> None:
     try:
         jar = CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
-        with opener.open(f"{server.url}/signin?token={token}") as page:  # the one-click link's page
-            html = page.read().decode()
-        csrf = re.search(r'name="csrf" value="([^"]+)"', html)
-        assert csrf
         for guess in ("wrong", token):
+            with opener.open(f"{server.url}/signin?token={guess}") as page:  # the one-click link's page
+                csrf = re.search(r'name="csrf" value="([^"]+)"', page.read().decode())
+            assert csrf
             form = urllib.parse.urlencode({"csrf": csrf.group(1), "token": guess, "name": "Sam"}).encode()
             with contextlib.suppress(urllib.error.HTTPError):  # 403 for the wrong one, 302 for the right one
                 opener.open(server.url + "/signin", data=form)
