@@ -10,7 +10,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import os
 import re
 import secrets
 import subprocess
@@ -50,21 +49,13 @@ LIVESCORES = str(Path(sys.executable).with_name("livescores"))
 
 
 def rss_kib(server: Server) -> int:
-    """The resident memory of the server's processes (Hypercorn's and its workers'), in KiB."""
-    total = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[2]) != server.process.pid:  # the process group
-                continue
-            status = Path(f"/proc/{pid}/status").read_text()
-        except (OSError, IndexError, ValueError):
-            continue
-        found = re.search(r"VmRSS:\s+(\d+) kB", status)
-        total += int(found.group(1)) if found else 0
-    return total
+    """The resident memory of the worker that holds the sockets (Hypercorn spawns it), in KiB."""
+    for pid in Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split():
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            found = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+            assert found
+            return int(found.group(1))
+    raise AssertionError("no worker process")
 
 
 def open_sockets(server: Server) -> int:
@@ -183,7 +174,7 @@ async def test_one_address_flooding_half_sent_messages_is_held_to_its_share_and_
     assert growth * 1024 / PER_ADDRESS < MOST_KIB_PER_SOCKET, f"the flood grew the server by {growth:.1f} MiB"
     print(
         f"flood of {FLOOD} sockets from one address, limit {PER_ADDRESS}: {FLOOD - PER_ADDRESS} refused; "
-        f"RSS {rss_before / 1024:.1f} MiB before, {rss_full / 1024:.1f} MiB with {PARTIAL} half-sent 32 KiB "
+        f"worker RSS {rss_before / 1024:.1f} MiB before, {rss_full / 1024:.1f} MiB with {PARTIAL} half-sent 32 KiB "
         f"messages held (+{growth:.1f} MiB), {rss_after / 1024:.1f} MiB after the drops; half-sent dropped "
         f"{partial_gone:.1f} s after (timeout {FRAGMENT_TIMEOUT} s), silent {silent_gone:.1f} s after the "
         f"flood began ({flooded - flood_started:.1f} s to open; timeout "
