@@ -3,6 +3,7 @@
     python -m bench --viewers 1000 5000 10000          # broadcast latency and GET / , both servers
     python -m bench --mode writes --viewers 1000       # goals per second, 80 scorer sockets
     python -m bench --mode slow --viewers 1000         # viewers that stop reading: 0, 1, then 10
+    python -m bench --mode hostile --viewers 25000     # one address flooding half-sent messages
     python -m bench --smoke                            # 200 viewers, 5 goals (CI)
 
 Exits 1 if any viewer lost or got a duplicated goal, or a page request failed; never because of
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .board import reference_board
+from .hostile import hostile
 from .report import failures, table
 from .run import Options, broadcast, writes
 from .servers import Server, start_app, start_node
@@ -69,6 +71,8 @@ async def one_server(name: str, work: Path, options: Options, mode: str, board: 
             return await writes(server, options)
         if mode == "slow":
             return await slow(server, options)
+        if mode == "hostile":
+            return await hostile(server, options.viewers)
         return await broadcast(server, options)
     except Exception as error:
         raise RuntimeError(f"{name}: {error}\n--- server log (tail) ---\n{server.log()}") from error
@@ -114,7 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--mode", choices=("latency", "slow", "writes"), default="latency")
+    parser.add_argument("--mode", choices=("latency", "slow", "writes", "hostile"), default="latency")
     parser.add_argument("--viewers", type=int, nargs="+", default=[1000])
     parser.add_argument("--goals", type=int, default=20)
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between goals")
@@ -154,6 +158,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--smoke", action="store_true", help="200 viewers, 5 goals, 200 ms apart")
     args = parser.parse_args()
+    if args.mode == "hostile":
+        args.servers = ["app"]  # the reference server has no limits to measure
     if args.smoke:
         args.mode, args.viewers, args.goals, args.interval, args.processes = "latency", [200], 5, 0.2, 1
     results = asyncio.run(run_all(args))

@@ -113,6 +113,8 @@ def table(run: dict[str, Any]) -> str:
     title = f"{run['mode']}, {run['viewers']:,} viewers"
     if run["mode"] == "writes":
         return "\n".join(_lines(title, WRITE_ROWS, app, node)) + "\n"
+    if run["mode"] == "hostile":
+        return "\n".join([f"## {title}", *(f"- {key}: {value}" for key, value in app.items())]) + "\n"
     if run["mode"] == "slow":
         return "\n".join(
             line for name in ("app", "node") if run.get(name) for line in _slow_lines(title, name, run[name])
@@ -194,6 +196,10 @@ def failures(results: dict[str, Any]) -> list[str]:
         for server in ("app", "node"):
             result = run.get(server)
             if not result:
+                continue
+            if run["mode"] == "hostile":
+                if result["witnesses_lost"] or result["scorer_goals_accepted"] != 2:
+                    found.append(f"hostile on {server}: witnesses lost or goals refused: {result}")
                 continue
             parts = [result] if "connected" in result else list(result.values())
             for part in parts:

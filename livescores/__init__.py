@@ -102,7 +102,7 @@ def create_app(config: Config | None = None) -> Quart:
             log.info("Scorers sign in at /signin?token=%s (a new token, shown once)", token)
         else:
             log.info("Scorers sign in at /signin with the scorer token or their account")
-        sockets.start(hub)
+        sockets.start(hub, silent_seconds=config.ping_timeout_seconds, partial_seconds=config.fragment_timeout_seconds)
 
     @app.after_serving
     async def close_services() -> None:

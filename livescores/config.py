@@ -42,6 +42,9 @@ class Config:
     scoring_rate: float = 10.0
     scoring_burst: int = 20
     outbox_timeout_seconds: float = 10.0
+    # A socket silent this long (no pong, no frame) is closed; a message left half sent this long too.
+    ping_timeout_seconds: float = 60.0
+    fragment_timeout_seconds: float = 10.0
     clock_interval_seconds: float = 15.0
     viewer_count_seconds: float = 5.0
     store_poll_seconds: float = 2.0
@@ -71,6 +74,8 @@ class Config:
             max_sockets=_number(env, "LIVESCORES_MAX_SOCKETS", 19500),
             max_scorer_sockets=_number(env, "LIVESCORES_MAX_SCORER_SOCKETS", 100),
             max_sockets_per_address=_number(env, "LIVESCORES_MAX_SOCKETS_PER_ADDRESS", 1000),
+            ping_timeout_seconds=_number(env, "LIVESCORES_PING_TIMEOUT", 60.0),
+            fragment_timeout_seconds=_number(env, "LIVESCORES_FRAGMENT_TIMEOUT", 10.0),
             public_url=(env.get("LIVESCORES_PUBLIC_URL") or "").rstrip("/") or None,
             clock_interval_seconds=_number(env, "LIVESCORES_CLOCK_INTERVAL", 15.0),
             viewer_count_seconds=_number(env, "LIVESCORES_VIEWER_COUNT_INTERVAL", 5.0),

@@ -207,9 +207,19 @@ class LiveSocketEndpoint:
         self.scorers: dict[Connection, Scorer] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._frame_limit_checked = False
+        self.silent_seconds, self.partial_seconds = SILENT_SECONDS, PARTIAL_SECONDS
 
-    def start(self, hub: Hub, summary_seconds: float = SUMMARY_SECONDS, ping_seconds: float = PING_SECONDS) -> None:
+    def start(
+        self,
+        hub: Hub,
+        summary_seconds: float = SUMMARY_SECONDS,
+        silent_seconds: float = SILENT_SECONDS,
+        partial_seconds: float = PARTIAL_SECONDS,
+    ) -> None:
         """Once the app's services are open: the start-up freeze, the summary and the pings."""
+        self.silent_seconds, self.partial_seconds = silent_seconds, partial_seconds
+        # A live socket must be pinged a few times within the silence allowed, or it would look dead.
+        ping_seconds = min(PING_SECONDS, silent_seconds / 3)
         self.collector.start()
         self._tasks = [
             asyncio.create_task(self.log.report(hub, summary_seconds), name="socket-summary"),
@@ -243,8 +253,8 @@ class LiveSocketEndpoint:
         # Partial messages are checked every second; silence at every pass too, since a look at
         # a timestamp per socket costs far less than the pings themselves.
         while True:
-            await asyncio.sleep(WATCH_SECONDS)
-            self.watch(time.monotonic())
+            await asyncio.sleep(min(WATCH_SECONDS, self.partial_seconds / 2))
+            self.watch(time.monotonic(), self.silent_seconds, self.partial_seconds)
 
     async def stop(self) -> None:
         for task in self._tasks:

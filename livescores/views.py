@@ -14,6 +14,7 @@ from .accounts_store import address_keys
 from .auth import (
     ACCOUNT_PREFIX,
     csrf_valid,
+    current_account,
     current_role,
     current_scorer,
     new_csrf_token,
@@ -51,8 +52,13 @@ async def match_detail(match_id: str) -> str:
     role = current_role()
     hub = services().hub
     base = request.host_url.rstrip("/")
+    account = current_account()
+    # Who recorded what is for admins' eyes: read per page load, never pushed or served by the API.
+    is_admin = account is not None and account.account_id is not None and account.admin
+    audit = [line async for line in services().store.audit(match_id=match.id)] if is_admin else None
     return await render_template(
         "match.html",
+        audit=audit,
         match=match,
         row=hub.row_html(match, role),
         timeline=hub.timeline(match).html[role],

@@ -3,6 +3,9 @@ command, the audit; the throttle's delays and the socket limits' rules."""
 
 from __future__ import annotations
 
+import asyncio
+
+from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from livescores.accounts import failure_delay
@@ -95,3 +98,60 @@ def test_scorers_have_room_when_viewers_and_one_address_are_full() -> None:
     assert limits.admit("scorer", "d") == "scorers full"
     limits.release("viewer", "a")
     assert limits.admit("viewer", "c") is None
+
+
+async def test_only_admins_see_who_recorded_each_entry(app: Quart, client: Client, live: Services) -> None:
+    match = live.hub.matches[0]
+    _, token = await live.store.add_scorer("Robin")
+    assert await accept(client, token) == 303
+    live.scoreboard.accounts.replace_all(await live.store.accounts_since())
+    async with socket(client, f"/ws?match={match.id}") as ws:
+        await ws.receive()
+        await goal(ws, match.id)
+        assert str(feedback(await receive_until(ws, lambda m: feedback(m) is not None))).startswith("ok:")
+    # A scorer who is not an admin sees the timeline, not who recorded it.
+    page = await (await client.get(f"/matches/{match.id}")).get_data(as_text=True)
+    assert 'class="timeline"' in page and "recorded-by" not in page
+    _, admin_token = await live.store.add_scorer("Editor", admin=True)
+    admin = app.test_client()
+    assert await accept(admin, admin_token) == 303
+    live.scoreboard.accounts.replace_all(await live.store.accounts_since())
+    page = await (await admin.get(f"/matches/{match.id}")).get_data(as_text=True)
+    recorded = page[page.index('id="audit-') :]
+    assert '<td class="recorded-by"><bdi>Robin</bdi></td>' in recorded
+    viewer = await (await app.test_client().get(f"/matches/{match.id}")).get_data(as_text=True)
+    assert "recorded-by" not in viewer and "Robin" not in viewer
+    api = await (await app.test_client().get(f"/api/matches/{match.id}")).get_data(as_text=True)
+    assert "Robin" not in api and "account" not in api and "client_address" not in api
+
+
+async def test_a_hundred_guesses_slow_their_address_and_leave_the_scorer_able_to_sign_in(
+    app: Quart, live: Services
+) -> None:
+    _, token = await live.store.add_scorer("Ann")
+    assert await live.store.accept_invitation(token, PASSWORD) is not None
+
+    async def attempt(client: Client, address: str, password: str) -> tuple[int, int]:
+        where = {"client": (address, 40000)}
+        page = await client.get("/signin", scope_base=where)
+        csrf = csrf_from(await page.get_data(as_text=True))
+        form = {"csrf": csrf, "name": "Ann", "password": password}
+        response = await client.post("/signin", form=form, scope_base=where)
+        return response.status_code, int(response.headers.get("Retry-After", 0))
+
+    stranger = app.test_client()
+    answers = [await attempt(stranger, "198.51.100.7", f"guess number {n}") for n in range(100)]
+    checked = sum(status == 403 for status, _ in answers)
+    assert 3 <= checked <= 8, answers  # the rest waited, unchecked: a few guesses, not a hundred
+    assert answers[-1][0] == 429
+    # Even the right password waits at the guessing address.
+    assert (await attempt(stranger, "198.51.100.7", PASSWORD))[0] == 429
+
+    # The scorer at another address waits at most the account's few seconds, then signs in.
+    scorer = app.test_client()
+    status, wait = await attempt(scorer, "203.0.113.5", PASSWORD)
+    if status == 429:
+        assert wait <= 5
+        await asyncio.sleep(wait + 0.1)
+        status, wait = await attempt(scorer, "203.0.113.5", PASSWORD)
+    assert status == 302, (status, wait)

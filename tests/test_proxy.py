@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 from hypercorn.middleware import ProxyFixMiddleware
 
+from livescores import create_app
+from livescores.config import Config
 from livescores.proxy import WEBSOCKET_SCHEMES, behind_proxy
 
 HEADER_SETS = [
@@ -49,3 +52,24 @@ async def test_forwarded_headers_are_read_as_hypercorn_reads_them(
         expected["scheme"] = WEBSOCKET_SCHEMES.get(expected["scheme"], expected["scheme"])
     assert ours == expected
     assert scope["headers"][0] == (b"host", b"127.0.0.1:8000")  # the server's own scope is left as it was
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_behind_a_trusted_https_proxy_pages_carry_hsts_and_http_is_redirected(
+    config: Config, trusted: bool
+) -> None:
+    app = create_app(dataclasses.replace(config, trust_proxy_headers=trusted))
+    async with app.test_app():
+        client = app.test_client()
+        host = {"X-Forwarded-Host": "scores.example"}
+        secure = await client.get("/", headers={"X-Forwarded-Proto": "https", **host})
+        plain = await client.get("/healthz?x=1", headers={"X-Forwarded-Proto": "http", **host})
+    assert secure.status_code == 200
+    if trusted:
+        assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert plain.status_code == 308 and plain.headers["Location"] == "https://scores.example/healthz?x=1"
+        assert "Strict-Transport-Security" not in plain.headers  # HSTS is heeded only over https
+    else:
+        # Anyone can send these headers: without a trusted proxy they change nothing.
+        assert "Strict-Transport-Security" not in secure.headers
+        assert plain.status_code == 200
