@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from . import legs
+from .broadcaster import PASS_INTERVAL, SLICE_CHECK_EVERY, VIEWERS_KEY, Broadcaster, NotShown
 from .closecodes import SERVICE_RESTART, TRY_AGAIN_LATER
 from .connection import BOARD_KEY, Connection
 from .matches import Match, Side, clock_label
@@ -27,27 +28,22 @@ from .render import PAGE_ROLES, RenderedRow, RenderedTimeline, Renderer, Role, p
 from .tables import LiveTables
 from .transport import text_frame
 
-__all__ = ["BOARD_KEY", "SERVICE_RESTART", "TRY_AGAIN_LATER", "Connection", "Hub", "NotShown", "scored_side"]
+__all__ = [
+    "BOARD_KEY",
+    "PASS_INTERVAL",
+    "SERVICE_RESTART",
+    "SLICE_CHECK_EVERY",
+    "TRY_AGAIN_LATER",
+    "Connection",
+    "Hub",
+    "NotShown",
+    "scored_side",
+]
 
 log = logging.getLogger(__name__)
 
-VIEWERS_KEY = "viewers"
-# A pass over thousands of sockets hands the event loop back at least this often, so that a
-# page request or a handshake arriving meanwhile waits a few milliseconds, not the whole pass:
-# each step of serving a request waits for one turn of the loop, and so for one slice.
-PASS_SLICE_SECONDS = 0.001
-SLICE_CHECK_EVERY = 32  # sockets between two looks at the clock
-PASS_INTERVAL = 0.05  # seconds: the shortest time between the starts of two passes
-# A row whose pass fails goes again at the next pass interval, in this many passes in all
-# before it is given up when it is the one failing; the match's next version starts afresh.
-PASS_TRIES = 3
 HOLD_SECONDS = 300.0  # how long a page nobody watches keeps its matches in memory
 RECENT_LIMIT = 4096  # versions remembered of matches outside the window (see `apply`)
-
-
-class NotShown(Exception):
-    """The pass that was to carry a change failed: the change is queued again, but no socket
-    may have it yet."""
 
 
 def scored_side(before: Match, after: Match) -> Side | None:
@@ -71,7 +67,7 @@ def _held_key(page: Page) -> Page:
     return Page("competition", page.key) if page.kind == "competition" else page
 
 
-class Hub:
+class Hub(Broadcaster):
     """Every change is queued, and one broadcaster task sends what is queued in passes over the
     sockets: each socket gets one message per pass with the latest version of every match of
     its page that changed since the last pass. So a burst of goals costs one write per socket
@@ -93,25 +89,9 @@ class Hub:
         self._feeds = 0
         self.closing = asyncio.Event()  # set when the worker stops: every socket closes with 1012
         self.watching = 0  # people watching across all workers, as last shown
-        # What the next pass sends: rows (with their timeline when a match page shows them),
-        # the pages that need a whole snapshot instead, and the watching count.
-        self._queued_rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]] = {}
-        self._queued_pages: set[Page] = set()
-        self._queued_viewers: str | None = None
-        self._next_pass: asyncio.Future[None] | None = None
-        self._running_pass: asyncio.Future[None] | None = None
-        self._broadcaster: asyncio.Task[None] | None = None
-        self._pass_started = -PASS_INTERVAL
-        self.pass_slice_seconds = PASS_SLICE_SECONDS
-        self._failed_passes = 0  # in a row
-        self._row_failures: dict[tuple[str, int], int] = {}  # (match id, version) -> failed passes
         # Competition pages' tables: the window tells it the competitions' rules.
         self.tables = LiveTables(renderer.env, lambda slug: None)
-        self._queued_tables: dict[str, dict[str, str]] = {}  # slug -> fragment key -> fragment
-        self._pass_tables: dict[str, dict[str, str]] = {}
-        # Rows whose clock moved on, for the JSON feed only (see `tick`).
-        self._queued_clocks: dict[str, RenderedRow] = {}
-        self._pass_clocks: dict[str, RenderedRow] = {}
+        Broadcaster.__init__(self)
 
     # -- what is held ---------------------------------------------------------------------
 
@@ -236,13 +216,6 @@ class Hub:
         self.closing.set()
         for connection in self.connections:
             connection.stop(SERVICE_RESTART)
-
-    async def delivered(self) -> None:
-        """Wait until everything queued so far has been handed to every socket; raises
-        NotShown when the pass that was to carry it failed (it is tried again)."""
-        waiting = self._next_pass or self._running_pass
-        if waiting is not None:
-            await asyncio.shield(waiting)
 
     def watched(self, match_id: str) -> bool:
         return Page("match", match_id) in self._views
@@ -430,109 +403,6 @@ class Hub:
                 self._queued_clocks[match_id] = fresh
                 self._start_pass()
 
-    # -- the broadcaster -------------------------------------------------------------------
-
-    def _start_pass(self) -> None:
-        if not (
-            self._queued_rows
-            or self._queued_pages
-            or self._queued_viewers
-            or self._queued_tables
-            or self._queued_clocks
-        ):
-            return
-        if self._next_pass is None:
-            self._next_pass = asyncio.get_running_loop().create_future()
-        if self._broadcaster is None:
-            self._broadcaster = asyncio.create_task(self._broadcast(), name="broadcaster")
-
-    async def _broadcast(self) -> None:
-        try:
-            while self._next_pass is not None:
-                # Back-to-back changes wait for the next pass slot: a page gets at most one
-                # message per interval, however fast goals come; a goal after a quiet spell goes at once.
-                await asyncio.sleep(max(0.0, self._pass_started + PASS_INTERVAL - time.monotonic()))
-                self._pass_started = time.monotonic()
-                self._running_pass, self._next_pass = self._next_pass, None
-                rows, self._queued_rows = self._queued_rows, {}
-                pages, self._queued_pages = self._queued_pages, set()
-                viewers, self._queued_viewers = self._queued_viewers, None
-                self._pass_tables, self._queued_tables = self._queued_tables, {}
-                self._pass_clocks, self._queued_clocks = self._queued_clocks, {}
-                try:
-                    await self._send_pass(rows, pages, viewers)
-                except Exception as error:
-                    log.exception("hub: a pass failed; what it carried goes again in the next one")
-                    self._queue_again(rows, pages, viewers)
-                    self._running_pass.set_exception(NotShown(str(error)))
-                    self._running_pass.exception()  # a pass nobody waits for is no unhandled error
-                else:
-                    self._failed_passes = 0
-                    self._row_failures.clear()
-                    self._running_pass.set_result(None)
-                self._running_pass = None
-        finally:
-            for waiting in (self._running_pass, self._next_pass):
-                if waiting is not None and not waiting.done():
-                    waiting.set_result(None)
-            self._running_pass = None
-            self._broadcaster = None
-
-    def _queue_again(
-        self, rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]], pages: set[Page], viewers: str | None
-    ) -> None:
-        """Put a failed pass back in the queue behind anything newer queued meanwhile. A row
-        that fails to render on its own is given up after PASS_TRIES passes, and so is the
-        whole pass when its failure is no row's."""
-        self._failed_passes += 1
-        for slug, fragments in self._pass_tables.items():
-            self._queued_tables[slug] = {**fragments, **self._queued_tables.get(slug, {})}
-        roles = {connection.role for connection in self.connections}
-        failing = {key for key, queued in rows.items() if not _renders(queued, roles)}
-        if not failing and self._failed_passes >= PASS_TRIES:
-            log.error("hub: gave up a pass that failed %d times: rows %s", self._failed_passes, ", ".join(rows))
-            return
-        for key, queued in rows.items():
-            if key in self._queued_rows or key not in self.rows:
-                continue  # a newer version is queued, or the match left the window
-            if key in failing:
-                tries = self._row_failures.get((key, queued[0].match.version), 0) + 1
-                if tries >= PASS_TRIES:
-                    del self._row_failures[key, queued[0].match.version]
-                    log.error("hub: gave up v%d of %s after %d failed passes", queued[0].match.version, key, tries)
-                    continue
-                self._row_failures[key, queued[0].match.version] = tries
-            self._queued_rows[key] = queued
-        self._queued_pages |= {page for page in pages if page in self._views}
-        if self._queued_viewers is None:
-            self._queued_viewers = viewers
-        if self._next_pass is None and (
-            self._queued_rows or self._queued_pages or self._queued_viewers or self._queued_tables
-        ):
-            self._next_pass = asyncio.get_running_loop().create_future()
-
-    async def _send_pass(
-        self, rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]], pages: set[Page], viewers: str | None
-    ) -> None:
-        """One message per socket with everything its page shows that changed. Sockets that
-        attach while the pass yields are left out: their snapshot is already newer than this pass."""
-        messages: dict[tuple[Role, Page], tuple[list[tuple[str, str]], bytes | None]] = {}
-        targets = list(self.connections)
-        slice_started = time.perf_counter()
-        for index, connection in enumerate(targets):
-            if index % SLICE_CHECK_EVERY == 0 and time.perf_counter() - slice_started >= self.pass_slice_seconds:
-                await asyncio.sleep(0)  # pages, handshakes and reads get their turn
-                slice_started = time.perf_counter()
-            if connection not in self.connections:
-                continue
-            shape = (connection.role, connection.page)
-            message = messages.get(shape)
-            if message is None:
-                items = self._message(connection.role, connection.page, rows, pages, viewers)
-                message = messages[shape] = (items, text_frame("".join(h for _, h in items)) if items else None)
-            if message[0]:
-                connection.push_many(*message)
-
     def _message(
         self,
         role: Role,
@@ -573,17 +443,3 @@ class Hub:
 def _table_moves(before: Match, after: Match) -> bool:
     """Whether a change can move a table: a score, or a match starting or ending."""
     return (before.home_score, before.away_score, before.status) != (after.home_score, after.away_score, after.status)
-
-
-def _renders(queued: tuple[RenderedRow, RenderedTimeline | None], roles: Iterable[Role]) -> bool:
-    """Whether a row (and its timeline) renders for every role a socket has."""
-    rendered, timeline = queued
-    try:
-        # A row renders on first use, and keeps only what rendered: asking is the test.
-        for role in roles:
-            rendered.pushes[role]
-            if timeline is not None and role in timeline.pushes:
-                timeline.pushes[role]
-    except Exception:
-        return False
-    return True

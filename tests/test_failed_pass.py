@@ -12,7 +12,8 @@ from jinja2 import ChoiceLoader, DictLoader, Environment
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from livescores.hub import PASS_TRIES, Connection, NotShown
+from livescores.broadcaster import PASS_TRIES
+from livescores.hub import Connection, NotShown
 from livescores.matches import Match
 from livescores.render import Renderer
 from livescores.services import Services
