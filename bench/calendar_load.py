@@ -81,16 +81,21 @@ class Today:
 
 
 def other_fixtures(count: int, today: date) -> list[tuple[str, Match]]:
-    """`count` fixtures on days other than today, round-robin over the competitions."""
+    """`count` fixtures on the `2 * DAYS_EACH_WAY` days around today, not today."""
     fixtures = []
+    days = 2 * DAYS_EACH_WAY
     for number in range(count):
-        competition, nth = number % COMPETITIONS, number // COMPETITIONS
-        offset = nth % (2 * DAYS_EACH_WAY) - DAYS_EACH_WAY
+        # Each lap over the days puts one more competition's match on every day: a day holds
+        # matches of many competitions, each competition at most one a day (for up to
+        # COMPETITIONS laps: 16,000 fixtures).
+        day, lap = number % days, number // days
+        competition = (day + lap) % COMPETITIONS
+        offset = day - DAYS_EACH_WAY
         offset += offset >= 0  # never today
-        hour = 12 + (nth // (2 * DAYS_EACH_WAY)) % 10  # a second lap over the days kicks off later
-        kickoff = datetime.combine(today + timedelta(days=offset), datetime.min.time(), UTC) + timedelta(hours=hour)
-        home = nth % TEAMS_PER_COMPETITION
-        away = (home + 1 + (nth // TEAMS_PER_COMPETITION) % (TEAMS_PER_COMPETITION - 1)) % TEAMS_PER_COMPETITION
+        kickoff = datetime.combine(today + timedelta(days=offset), datetime.min.time(), UTC)
+        kickoff += timedelta(hours=12 + lap % 10)
+        home = (day + lap) % TEAMS_PER_COMPETITION
+        away = (home + 1 + lap % (TEAMS_PER_COMPETITION - 1)) % TEAMS_PER_COMPETITION
         name = f"Bench League {competition + 1}"
         match = Match(
             id=new_match_id(),
