@@ -42,6 +42,7 @@ WRITE_ROWS = (
     ("seconds to last push", "seconds_to_last_push"),
     ("viewers behind at the end", "viewers_behind"),
     ("server CPU busy (cores)", "server_cpu_busy"),
+    ("server CPU per goal (ms)", "server_cpu_ms_per_goal"),
 )
 SLOW_ROWS = (
     ("others: last viewer, median (ms)", "last_viewer_median_ms"),
