@@ -62,7 +62,12 @@ def machine() -> dict[str, Any]:
 async def one_server(name: str, work: Path, options: Options, mode: str, board: dict[str, object]) -> dict[str, Any]:
     cpus = options.server_cpus
     server: Server = (
-        start_app(work, cpus, options.viewers + SCORER_SOCKETS + options.writers + max(options.stalled, default=0))
+        start_app(
+            work,
+            cpus,
+            options.viewers + SCORER_SOCKETS + options.writers + max(options.stalled, default=0),
+            options.matches,
+        )
         if name == "app"
         else start_node(work, cpus, board)
     )
@@ -104,6 +109,7 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 writer_rate=args.writer_rate,
                 write_seconds=args.write_seconds,
                 py_spy=args.py_spy,
+                matches=args.matches,
             )
             run: dict[str, Any] = {"mode": args.mode, "viewers": viewers}
             for name in args.servers:
@@ -155,6 +161,12 @@ def main() -> None:
     parser.add_argument("--writer-rate", type=float, default=9.0, help="writes mode: goals/s per scorer socket")
     parser.add_argument("--write-seconds", type=float, default=10.0)
     parser.add_argument("--py-spy", type=Path, default=None, help="profile the app's broadcast (.svg or raw)")
+    parser.add_argument(
+        "--matches",
+        type=int,
+        default=0,
+        help="matches stored before the app starts (10 today, the rest on other days); 0: the demo draw",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--smoke", action="store_true", help="200 viewers, 5 goals, 200 ms apart")
     args = parser.parse_args()

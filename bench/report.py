@@ -42,6 +42,7 @@ WRITE_ROWS = (
     ("seconds to last push", "seconds_to_last_push"),
     ("viewers behind at the end", "viewers_behind"),
     ("server CPU busy (cores)", "server_cpu_busy"),
+    ("server CPU per goal (ms)", "server_cpu_ms_per_goal"),
 )
 SLOW_ROWS = (
     ("others: last viewer, median (ms)", "last_viewer_median_ms"),
@@ -119,7 +120,22 @@ def table(run: dict[str, Any]) -> str:
         return "\n".join(
             line for name in ("app", "node") if run.get(name) for line in _slow_lines(title, name, run[name])
         )
-    return "\n".join(_lines(title, LATENCY_ROWS, app, node)) + "\n"
+    return "\n".join([*_lines(title, LATENCY_ROWS, app, node), *_calendar_lines(app)]) + "\n"
+
+
+def _calendar_lines(app: dict[str, Any]) -> list[str]:
+    """With `--matches`: the sizes, and which sockets a goal reached."""
+    calendar = app.get("calendar")
+    if not calendar:
+        return []
+    reach = calendar["reach"]
+    return [
+        f"  calendar: {calendar['stored']:,} matches stored, GET / {calendar['page_bytes'] / 1024:.1f} KiB, "
+        f"first message {calendar['first_message']['bytes'] / 1024:.1f} KiB, RSS before viewers "
+        f"{app.get('rss_before_mib')} MiB",
+        f"  a goal: {reach['goal_frames_per_goal_showing']:g} frames to the {reach['sockets_showing']} sockets "
+        f"showing its match, {reach['goal_frames_not_showing']} to the {reach['sockets_not_showing']} others",
+    ]
 
 
 def _counted(values: list[Any]) -> str:
@@ -207,6 +223,10 @@ def failures(results: dict[str, Any]) -> list[str]:
                 for key in ("lost", "duplicates", "out_of_order", "failed", "viewers_behind"):
                     if part.get(key):
                         found.append(f"{where}: {key} = {part[key]}")
+                reach = (part.get("calendar") or {}).get("reach")
+                missed = reach and reach["goal_frames_per_goal_showing"] < reach["sockets_showing"]
+                if reach and (reach["goal_frames_not_showing"] or missed):
+                    found.append(f"{where}: a goal reached a page that does not show it, or missed one: {reach}")
                 page = part.get("page")
                 if page and (page["errors"] or not page["ok"]):
                     found.append(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .calendar_load import Today, first_message, page_size, reach
 from .clients import Scorer, ViewerProcesses, open_scorers
 from .pages import PageProber, summarise
 from .servers import CLOCK_TICKS, Server, scorer_cookie
@@ -39,6 +40,7 @@ class Options:
     writer_rate: float = 9.0
     write_seconds: float = 10.0
     py_spy: Path | None = None
+    matches: int = 0
 
 
 def _median(values: list[float]) -> float | None:
@@ -160,7 +162,8 @@ def _connect_cpu(samples: list[tuple[float, float, float, float, str]], started:
 
 async def broadcast(server: Server, options: Options) -> dict[str, Any]:
     """Connect the viewers, then send goals from one scorer socket and time every arrival; with
-    `page_rate`, time `GET /` meanwhile."""
+    `page_rate`, time `GET /` meanwhile. On a seeded calendar, first what one goal reaches."""
+    calendar = await calendar_checks(server) if server.calendar is not None else None
     scorer = (await open_scorers(server, scorer_cookie(server), 1))[0]
     target = scorer.match_ids[0]
     first = 1 + scorer.home_scores.get(target, 0)
@@ -204,10 +207,31 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
             result["page"] = summarise(probes, options.page_rate, fan_outs(reports, sent, first))
         result["rss_end_mib"] = round(server.rss_kib() / 1024, 1)
         result["server_sockets"] = server.health().get("sockets")
+        if calendar is not None:
+            result["calendar"] = calendar
     finally:
         if pages is not None:
             await pages.close()
         await viewers.close()
+        await scorer.close()
+    return result
+
+
+async def calendar_checks(server: Server) -> dict[str, Any]:
+    """Before the viewers connect: the sizes of `GET /` and of `/ws`'s first message, and which
+    sockets one goal reaches, on its own scorer socket."""
+    assert server.calendar is not None
+    today = Today(**server.calendar["today"])
+    result: dict[str, Any] = {
+        "stored": server.calendar["stored"],
+        "page_bytes": page_size(server),
+        "first_message": await first_message(server),
+        "rss_mib": round(server.rss_kib() / 1024, 1),
+    }
+    scorer = (await open_scorers(server, scorer_cookie(server), 1))[0]
+    try:
+        result["reach"] = await reach(server, scorer, today, server.calendar["other_competition"])
+    finally:
         await scorer.close()
     return result
 
@@ -291,8 +315,12 @@ async def writes(server: Server, options: Options) -> dict[str, Any]:
         await asyncio.gather(*(send_all(i, s) for i, s in enumerate(scorers)))
         sending = time.monotonic() - started
         finals = await _settled_finals(viewers)
-        result["server_cpu_busy"] = round((server.cpu_seconds() - cpu_server) / (time.monotonic() - started), 2)
+        cpu_used = server.cpu_seconds() - cpu_server
+        result["server_cpu_busy"] = round(cpu_used / (time.monotonic() - started), 2)
         pushed = sum(best for best, _, _ in finals.values())
+        # What a goal costs the server (stored, and pushed to every viewer), whatever else
+        # runs on the machine: on a shared machine the rate measures the machine as much.
+        result["server_cpu_ms_per_goal"] = round(cpu_used * 1000 / max(1, pushed), 3)
         finished = max((at for _, at, _ in finals.values()), default=started)
         result.update(
             {

@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -46,6 +47,8 @@ class Server:
     database: Path | None = None
     pid: int = 0
     extras: dict[str, str] = field(default_factory=dict)
+    # With `--matches`: what bench.calendar_load stored before the start (today's pages).
+    calendar: dict[str, Any] | None = None
 
     @property
     def url(self) -> str:
@@ -111,10 +114,21 @@ def _wait_healthy(server: Server, timeout: float = 60) -> None:
     raise RuntimeError(f"{server.name} did not become healthy:\n{server.log()}")
 
 
-def start_app(work_dir: Path, cpus: str | None, max_sockets: int) -> Server:
-    """`hypercorn --config hypercorn.toml livescores:app`, one worker, on a fresh SQLite file."""
+def start_app(work_dir: Path, cpus: str | None, max_sockets: int, matches: int = 0) -> Server:
+    """`hypercorn --config hypercorn.toml livescores:app`, one worker, on a fresh SQLite file;
+    with `matches`, on one that holds that many (see bench/calendar_load.py)."""
     port = free_port()
     database = work_dir / f"livescores-{port}.db"
+    calendar = None
+    if matches:
+        seeded = subprocess.run(
+            [sys.executable, "-m", "bench.calendar_load", str(database), str(matches)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        calendar = json.loads(seeded.stdout.splitlines()[-1])
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "WEB_CONCURRENCY")}
     env.update(
         LIVESCORES_DB_PATH=str(database),
@@ -122,6 +136,9 @@ def start_app(work_dir: Path, cpus: str | None, max_sockets: int) -> Server:
         SECRET_KEY="bench-secret-key",
         # The default (19,500) is below the largest run; the file limit is the real ceiling.
         LIVESCORES_MAX_SOCKETS=str(max_sockets),
+        # Every viewer comes from a few loopback addresses; the default (1,000 per address)
+        # would refuse most of a large run's viewers.
+        LIVESCORES_MAX_SOCKETS_PER_ADDRESS=str(max_sockets),
         # Clock re-renders every minute would push rows in the middle of a measurement.
         LIVESCORES_CLOCK_INTERVAL="3600",
         # The figures are for goals in ten matches kicked off, as in the reference runs.
@@ -134,7 +151,7 @@ def start_app(work_dir: Path, cpus: str | None, max_sockets: int) -> Server:
     process = subprocess.Popen(
         pinned(command, cpus), cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT
     )
-    server = Server("app", port, process, log_path, work_dir, database)
+    server = Server("app", port, process, log_path, work_dir, database, calendar=calendar)
     _wait_healthy(server)
     server.pid = _child_pid(process.pid)
     return server

@@ -97,6 +97,8 @@ class Viewer(asyncio.Protocol):
         self.tcp_at = 0.0
         self.upgraded_at = 0.0
         self.snapshot_at = 0.0
+        self.first_size = 0  # the first message, inflated: the page's snapshot
+        self.kept: list[bytes] | None = None  # every later message, once set to a list
         self.close_code: int | None = None
         self.error: str | None = None
         self.ended: str | None = None  # how the connection ended, once it has
@@ -201,7 +203,10 @@ class Viewer(asyncio.Protocol):
 
     def _message(self, message: bytes, now: float) -> None:
         self.messages += 1
+        if self.kept is not None:
+            self.kept.append(message)
         if not self.snapshot_at:
+            self.first_size = self.first_size or len(message)
             if message.startswith(BOARD_PREFIX) or not self.board:
                 self.snapshot_at = now
                 if not self.ready.done():
@@ -228,6 +233,7 @@ async def open_viewer(
     pause_after_handshake: bool = False,
     receive_buffer: int | None = None,
     path: str = "/ws",
+    board: bool | None = None,
 ) -> Viewer:
     """Connect, upgrade and wait for the first message (the board snapshot on `/ws`); raises
     ConnectionError if refused. Paused after the handshake, it returns without waiting."""
@@ -254,7 +260,7 @@ async def open_viewer(
         raise
     tcp_at = monotonic()
     request = handshake(host, port, path, origin)
-    board = "match=" not in path
+    board = "match=" not in path if board is None else board
     _, viewer = await loop.create_connection(lambda: Viewer(request, pause_after_handshake, board), sock=sock)
     viewer.began_at, viewer.tcp_at = began, tcp_at
     if not pause_after_handshake:

@@ -30,3 +30,18 @@ def test_benchmark_smoke_run_loses_and_duplicates_nothing(tmp_path: Path) -> Non
         assert (result["lost"], result["duplicates"], result["out_of_order"]) == (0, 0, 0)
         assert result["page"]["ok"] > 0
         assert result["page"]["errors"] == 0
+
+
+@pytest.mark.slow
+def test_a_goal_on_a_stored_calendar_reaches_exactly_the_pages_that_show_its_match(tmp_path: Path) -> None:
+    report = tmp_path / "bench.json"
+    command = [sys.executable, "-m", "bench", "--smoke", "--servers", "app", "--matches", "500", "--json", str(report)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    calendar = json.loads(report.read_text())["runs"][0]["app"]["calendar"]
+    assert calendar["stored"] == 500
+    reach = calendar["reach"]
+    # Today, its day, its competition, both teams and the match: one frame per goal each.
+    assert reach["goal_frames_per_goal_showing"] == reach["sockets_showing"] == 18
+    assert reach["goal_frames_not_showing"] == 0
+    assert reach["sockets_not_showing"] == 12
