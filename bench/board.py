@@ -48,6 +48,7 @@ async def reference_board() -> dict[str, object]:
             socket_query="",
             scorer=None,
             watching=0,
+            server_time=lambda: datetime.now(UTC).isoformat(timespec="milliseconds"),
             today=today,
         )
     rows: dict[str, dict[str, object]] = {}

@@ -60,6 +60,26 @@ def scorer_from_cookies(app: Quart, cookie_header: str | None) -> Scorer | None:
     return _scorer_of(app, auth.load_token(token, app))
 
 
+def names_an_unknown_account(app: Quart, cookie_header: str | None) -> bool:
+    """Whether a genuine (signed) session names an account, or a generation of it, that this
+    worker has not read yet: one made or reset a moment ago through another worker."""
+    if not cookie_header:
+        return False
+    auth: QuartAuth = app.extensions["QUART_AUTH"][0]
+    token = parse_cookie(cookie_header).get(str(auth.cookie_name))
+    auth_id = auth.load_token(token, app) if token else None
+    if not auth_id or not auth_id.startswith(ACCOUNT_PREFIX):
+        return False
+    account_id, _, generation = auth_id.removeprefix(ACCOUNT_PREFIX).partition(":")
+    if not (account_id.isdigit() and generation.isdigit()):
+        return False
+    from .services import EXTENSION_KEY
+
+    found = app.extensions.get(EXTENSION_KEY)
+    known = found.scoreboard.accounts.accounts.get(int(account_id)) if found is not None else None
+    return known is None or known.generation < int(generation)
+
+
 def current_scorer() -> str | None:
     """The signed-in scorer's name, or None for a viewer."""
     found = _scorer_of(current_app, current_user.auth_id)

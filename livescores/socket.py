@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 from quart import Quart
 
 from .accounts import Account, Audit, Scorer
-from .auth import scorer_from_cookies, websocket_origin_allowed
+from .auth import names_an_unknown_account, scorer_from_cookies, websocket_origin_allowed
 from .closecodes import (
     GOING_AWAY,
     INTERNAL_ERROR,
@@ -249,7 +249,12 @@ class LiveSocketEndpoint:
                     FRAME_LIMIT,
                 )
         # An embed's socket (`?embed=1`) is a viewer's even when a scorer's cookie comes along.
-        scorer = None if args.get("embed") else scorer_from_cookies(self.app, ";".join(cookies))
+        cookie_header = ";".join(cookies)
+        scorer = None if args.get("embed") else scorer_from_cookies(self.app, cookie_header)
+        if scorer is None and not args.get("embed") and names_an_unknown_account(self.app, cookie_header):
+            # Signed in through another worker a moment ago: read the accounts once more first.
+            found.scoreboard.accounts.replace_all(await found.store.accounts_since())
+            scorer = scorer_from_cookies(self.app, cookie_header)
         role: Role = "viewer" if scorer is None else "scorer"
         address = _address(scope)
         refused = "restarting" if hub.closing.is_set() else found.limits.admit(role, address)
