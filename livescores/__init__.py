@@ -127,7 +127,8 @@ def create_app(config: Config | None = None) -> Quart:
         ancestors = frame_ancestors(config, request.path)
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "default-src 'self'; script-src 'self'; "
+            f"style-src 'self' {delivery.stylesheet(Path(app.static_folder or 'static'))[1]}; img-src 'self' data:; "
             f"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

