@@ -12,7 +12,7 @@ from pathlib import Path
 
 from quart import Quart, Response, request
 
-from . import admin, api, boards, delivery, feeds, follows, ics, share, shell, views
+from . import admin, api, boards, delivery, feeds, follows, i18n, ics, share, shell, views
 from .asgi import BuildOnFirstCall
 from .auth import init_auth
 from .bus import Bus, open_bus
@@ -53,6 +53,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(follows.blueprint)
     app.register_blueprint(shell.blueprint)
     delivery.install(app)
+    i18n.install(app)
     sockets = LiveSocketEndpoint(app, delivery.Compressed(app.asgi_app))
     app.extensions[SOCKETS_KEY] = sockets
     app.asgi_app = sockets  # type: ignore[method-assign, assignment]
