@@ -64,6 +64,13 @@ def speaking(chosen: str) -> Iterator[None]:
         _current.reset(token)
 
 
+def region_id(base: str, chosen: str) -> str:
+    """The id of a page part a push fills with words (the live region, the day's heading): each
+    language's page has its own, and every push carries the words for each, so one push still
+    serves every socket and htmx simply skips the targets a page does not have."""
+    return base if chosen == DEFAULT else f"{base}-{chosen}"
+
+
 def gettext(message: str, **values: Any) -> str:
     text = catalogue(language()).gettext(message)
     return text % values if values else text
@@ -147,7 +154,7 @@ def install(app: Quart) -> None:
 
     @app.context_processor
     def languages() -> dict[str, Any]:
-        return {"lang": language(), "languages": LANGUAGES}
+        return {"lang": language(), "languages": LANGUAGES, "region_id": region_id}
 
     @app.after_request
     async def vary(response: Response) -> Response:

@@ -65,7 +65,16 @@ def team_colour(name: str) -> str:
 
 
 def announcer_id(language: str) -> str:
-    return ANNOUNCER_ID if language == i18n.DEFAULT else f"{ANNOUNCER_ID}-{language}"
+    return i18n.region_id(ANNOUNCER_ID, language)
+
+
+def day_heading(day: date, today: date) -> str:
+    """The day page's heading in every language, each to its own language's heading."""
+    headings = []
+    for language in i18n.LANGUAGES:
+        with i18n.speaking(language):
+            headings.append(partial(i18n.region_id("day-title", language), day_title(day, today), swap="innerHTML"))
+    return "".join(headings)
 
 
 def announcement(sentences: Mapping[str, str]) -> str:
