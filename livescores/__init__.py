@@ -12,7 +12,7 @@ from pathlib import Path
 
 from quart import Quart, Response, request
 
-from . import admin, api, boards, delivery, feeds, follows, ics, share, shell, views
+from . import admin, api, boards, delivery, feeds, follows, i18n, ics, share, shell, views
 from .asgi import BuildOnFirstCall
 from .auth import init_auth
 from .bus import Bus, open_bus
@@ -53,6 +53,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(follows.blueprint)
     app.register_blueprint(shell.blueprint)
     delivery.install(app)
+    i18n.install(app)
     sockets = LiveSocketEndpoint(app, delivery.Compressed(app.asgi_app))
     app.extensions[SOCKETS_KEY] = sockets
     app.asgi_app = sockets  # type: ignore[method-assign, assignment]
@@ -129,7 +130,8 @@ def create_app(config: Config | None = None) -> Quart:
         ancestors = frame_ancestors(config, request.path)
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "default-src 'self'; script-src 'self'; "
+            f"style-src 'self' {delivery.stylesheet(Path(app.static_folder or 'static'))[1]}; img-src 'self' data:; "
             f"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

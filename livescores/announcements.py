@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from .i18n import gettext as _
+from .i18n import language
 from .matches import STATUS_LABELS, Incident, Match, Minute, Side
 
 
@@ -15,8 +17,10 @@ def ordinal(number: int) -> str:
 
 
 def spoken_minute(minute: Minute) -> str:
-    added = f" plus {minute.added}" if minute.added else ""
-    return f"{ordinal(minute.base)} minute{added}"
+    """ "23rd minute plus 2"; other languages put the number after the word ("minuto 23 más 2")."""
+    added = _(" plus %(added)s", added=minute.added) if minute.added else ""
+    base = ordinal(minute.base) if language() == "en" else str(minute.base)
+    return _("%(ordinal)s minute", ordinal=base) + added
 
 
 def spoken_score(match: Match) -> str:
@@ -25,16 +29,17 @@ def spoken_score(match: Match) -> str:
 
 def goal_sentence(match: Match, side: Side) -> str:
     """What a screen reader says about a goal: "Goal: Arsenal 1, Chelsea 0, 23rd minute"."""
-    sentence = f"Goal: {spoken_score(match)}"
+    sentence = _("Goal: %(score)s", score=spoken_score(match))
     goals = match.goals(side)
     if goals:
         goal = goals[-1]
         if goal.minute is not None:
             sentence += f", {spoken_minute(goal.minute)}"
         if goal.player:
-            sentence += f", {'own goal by' if goal.own_goal else 'scored by'} {goal.player}"
+            scorer = _("own goal by %(player)s") if goal.own_goal else _("scored by %(player)s")
+            sentence += ", " + scorer % {"player": goal.player}
         if goal.penalty:
-            sentence += ", penalty"
+            sentence += _(", penalty")
     return sentence
 
 
@@ -72,9 +77,9 @@ def _who(match: Match, incident: Incident) -> str:
 def _sentence(match: Match, incident: Incident) -> str:
     kind = incident.kind
     score = spoken_score(match)
-    fixture = f"{match.home} v {match.away}"
+    fixture = _("%(home)s v %(away)s", home=match.home, away=match.away)
     if kind == "kick_off":
-        return f"Kick-off: {fixture}"
+        return _("Kick-off: %(fixture)s", fixture=fixture)
     if kind == "full_time" or (kind == "shootout_kick" and match.status == "full_time"):
         return _result(match)
     if kind in ("half_time", "second_half", "extra_time", "extra_time_half_time", "extra_time_second_half"):
@@ -101,17 +106,17 @@ def _sentence(match: Match, incident: Incident) -> str:
     if kind == "penalty_missed":
         return f"Penalty {incident.outcome}, {_who(match, incident)}"
     if kind in ("yellow_card", "red_card"):
-        what = "Yellow card" if kind == "yellow_card" else "Red card"
-        return f"{what}{' (second yellow)' if incident.second_yellow else ''}, {_who(match, incident)}"
+        what = _("Yellow card") if kind == "yellow_card" else _("Red card")
+        return f"{what}{_(' (second yellow)') if incident.second_yellow else ''}, {_who(match, incident)}"
     if kind == "postpone":
         if incident.kickoff is None:
-            return f"Postponed: {fixture}"
+            return _("Postponed: %(fixture)s", fixture=fixture)
         when = incident.kickoff.astimezone(UTC).strftime("%A %d %B %Y, %H:%M UTC")
         return f"Postponed: {fixture}, new kick-off {when}"
     if kind in ("suspend", "resume", "abandon"):
         return f"{STATUS_LABELS[kind]}: {score}"
     if kind == "cancel":
-        return f"Cancelled: {fixture}"
+        return _("Cancelled: %(fixture)s", fixture=fixture)
     if kind == "award":
         note = f". {incident.note}" if incident.note else ""
         return f"Result awarded: {score}{note}"
@@ -131,9 +136,9 @@ def _var_words(incident: Incident) -> str:
 
 
 def _result(match: Match) -> str:
-    sentence = f"Full-time: {spoken_score(match)}"
+    sentence = _("Full-time: %(score)s", score=spoken_score(match))
     if match.decided_by == "extra_time":
-        sentence += ", after extra time"
+        sentence += _(", after extra time")
     pens = match.penalty_score
     if match.decided_by == "penalties" and pens is not None and match.winner is not None:
         won = pens[0] if match.winner == "home" else pens[1]

@@ -9,12 +9,14 @@ carry their version in the name. Everything else is revalidated on every use.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from quart import Quart, Response, request
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -25,6 +27,7 @@ REVALIDATE = "no-cache"
 STREAMS = ("/ws", "/sse", "/api/stream")
 # Files named after their version, as the htmx releases are: a new release is a new name.
 VERSIONED_NAME = re.compile(r"-\d+\.\d+\.\d+(\.min)?\.js$")
+STYLESHEET = "style.css"
 MINIMUM_SIZE = 500  # below a few hundred bytes gzip's header costs more than it saves
 
 
@@ -54,6 +57,22 @@ def content_hash(path: Path, modified_ns: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
+@cache
+def inline_stylesheet(path: Path, modified_ns: int) -> tuple[Markup, str]:
+    """The stylesheet as a page's own `<style>` and the CSP source that allows exactly it: a
+    linked stylesheet blocks the first paint for a whole round trip, which on a phone's
+    connection is most of the wait. Gzipped it is about 5 KiB, less than that round trip costs."""
+    del modified_ns
+    text = path.read_text()
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    return Markup(text), f"'sha256-{digest}'"
+
+
+def stylesheet(static_folder: Path) -> tuple[Markup, str]:
+    path = static_folder / STYLESHEET
+    return inline_stylesheet(path, path.stat().st_mtime_ns)
+
+
 def static_version(static_folder: Path, filename: str) -> str | None:
     path = (static_folder / filename).resolve()
     if static_folder.resolve() not in path.parents or not path.is_file():
@@ -64,6 +83,10 @@ def static_version(static_folder: Path, filename: str) -> str | None:
 def install(app: Quart) -> None:
     """Versioned static URLs and the cache headers; the compression wraps the ASGI app itself."""
     static_folder = Path(app.static_folder or "static")
+
+    @app.context_processor
+    def inline_style() -> dict[str, Markup]:
+        return {"inline_stylesheet": stylesheet(static_folder)[0]}
 
     @app.url_defaults
     def versioned_static(endpoint: str, values: dict[str, Any]) -> None:

@@ -23,8 +23,18 @@ from .broadcaster import PASS_INTERVAL, SLICE_CHECK_EVERY, VIEWERS_KEY, Broadcas
 from .closecodes import SERVICE_RESTART, TRY_AGAIN_LATER
 from .connection import BOARD_KEY, Connection
 from .matches import Match, Side, clock_label
-from .pages import TODAY, Clock, Page, by_competition, by_day, day_title, match_order
-from .render import PAGE_ROLES, RenderedRow, RenderedTimeline, Renderer, Role, partial, row_id, viewers_fragment
+from .pages import TODAY, Clock, Page, by_competition, by_day, match_order
+from .render import (
+    PAGE_ROLES,
+    RenderedRow,
+    RenderedTimeline,
+    Renderer,
+    Role,
+    day_heading,
+    partial,
+    row_id,
+    viewers_fragment,
+)
 from .tables import LiveTables
 from .transport import text_frame
 
@@ -251,7 +261,7 @@ class Hub(Broadcaster):
         day = view.page.day(self.clock)
         if day is not None:
             # The heading says "Today" or "Yesterday": after midnight it changes with the board.
-            html += partial("day-title", day_title(day, self.clock.today), swap="innerHTML")
+            html += day_heading(day, self.clock.today)
         if view.page.kind == "competition":
             html += self.tables.snapshot(view.page.key, self._competition_matches(view.page.key))
         return html

@@ -17,6 +17,7 @@ from typing import Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from . import i18n
 from .calendar import local_day, parse_day, slugify
 from .matches import Match
 
@@ -184,14 +185,12 @@ def current_round(matches: Sequence[Match], now: datetime) -> str | None:
 
 
 def day_label(day: date, today: date) -> str:
-    return {today - timedelta(days=1): "Yesterday", today: "Today", today + timedelta(days=1): "Tomorrow"}.get(
-        day, day.strftime("%a")
-    )
+    """ "Today", "Sat"; in the language being rendered."""
+    return i18n.relative_day(day, today) or i18n.weekday(day)
 
 
 def day_title(value: date | str, today: date) -> str:
     """A day as a heading says it: "Today, Monday 30 November 2026", "Saturday 17 August 2013"."""
     day = date.fromisoformat(value) if isinstance(value, str) else value
-    label = day_label(day, today)
-    full = f"{day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
-    return f"{label}, {full}" if label in ("Yesterday", "Today", "Tomorrow") else full
+    relative = i18n.relative_day(day, today)
+    return f"{relative}, {i18n.day_name(day)}" if relative else i18n.day_name(day)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -17,6 +17,7 @@ from typing import Any, Literal
 from jinja2 import Environment, Template
 from markupsafe import escape
 
+from . import i18n
 from .announcements import event_sentence, goal_sentence
 from .announcements import ordinal as ordinal
 from .announcements import spoken_minute as spoken_minute
@@ -62,9 +63,36 @@ def team_colour(name: str) -> str:
     return f"c{zlib.crc32(name.casefold().encode()) % BADGE_COLOURS}"
 
 
-def announcement(sentence: str) -> str:
-    """A sentence for the page's one polite live region; it rides along with a push only."""
-    return partial(ANNOUNCER_ID, f"<p>{escape(sentence)}</p>", swap="innerHTML")
+def announcer_id(language: str) -> str:
+    return i18n.region_id(ANNOUNCER_ID, language)
+
+
+def day_heading(day: date, today: date) -> str:
+    """The day page's heading in every language, each to its own language's heading."""
+    headings = []
+    for language in i18n.LANGUAGES:
+        with i18n.speaking(language):
+            headings.append(partial(i18n.region_id("day-title", language), day_title(day, today), swap="innerHTML"))
+    return "".join(headings)
+
+
+def announcement(sentences: Mapping[str, str]) -> str:
+    """A sentence for the page's one polite live region, in every language; it rides along with
+    a push only. A page has the region of its own language; htmx skips the others' targets."""
+    return "".join(
+        partial(announcer_id(language), f"<p>{escape(sentence)}</p>", swap="innerHTML")
+        for language, sentence in sentences.items()
+    )
+
+
+def spoken(match: Match, changed: Side | None, previous: Match | None) -> dict[str, str]:
+    sentences = {}
+    for language in i18n.LANGUAGES:
+        with i18n.speaking(language):
+            sentence = goal_sentence(match, changed) if changed is not None else event_sentence(match, previous)
+        if sentence:
+            sentences[language] = sentence
+    return sentences
 
 
 def new_red_cards(match: Match, previous: Match | None) -> tuple[Side, ...]:
@@ -128,6 +156,7 @@ class Renderer:
         env.filters["day_title"] = day_title
         env.globals["periods"] = PERIODS
         env.globals.update(
+            announcer_id=announcer_id,
             score_extras=score_extras,
             added_time_label=added_time_label,
             allowed_actions=allowed_actions,
@@ -169,8 +198,7 @@ class Renderer:
         the push (never the snapshot) highlights the goal, marks a new red card and announces."""
         at = now or datetime.now(UTC)
         red_cards = new_red_cards(match, previous)
-        sentence = goal_sentence(match, changed) if changed is not None else event_sentence(match, previous)
-        spoken = announcement(sentence) if sentence else ""
+        said = announcement(spoken(match, changed, previous))
         highlighted = changed is not None or bool(red_cards)
 
         def row(role: Role) -> str:
@@ -182,14 +210,16 @@ class Renderer:
             if role == "feed":
                 return sse_event(rendered.rows["feed"], "match")
             html = self.row(match, role, changed, at, red_cards) if highlighted else rendered.rows[role]
-            return partial(row_id(match.id), html) + spoken
+            return partial(row_id(match.id), html) + said
 
         rendered = RenderedRow(match, row, push)
         return rendered
 
     def board(self, groups: Sequence[tuple[Any, Sequence[str]]], heading: str, empty: str, today: date) -> str:
-        """A page's matches under their headings: the inside of its `#board`."""
-        return self._board.render(groups=groups, heading=heading, empty=empty, today=today).strip()
+        """A page's matches under their headings: the inside of its `#board`. Shared by every
+        socket on the page, so in the default language whichever request happens to ask first."""
+        with i18n.speaking(i18n.DEFAULT):
+            return self._board.render(groups=groups, heading=heading, empty=empty, today=today).strip()
 
     @staticmethod
     def feed_snapshot(rows: Iterable[RenderedRow]) -> str:

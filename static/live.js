@@ -6,6 +6,8 @@
   const FALLBACK_AFTER = 2; // failed attempts without ever opening
   let opened = false, failures = 0, fallback = false, lastUpdate = null;
   const badge = () => document.getElementById("connection");
+  // The words come from the page, in its language; English where a page does not give them.
+  const words = (key, fallback) => badge()?.dataset[key] || fallback;
   const show = (state, text) => {
     const element = badge();
     if (!element) return;
@@ -17,7 +19,7 @@
   const offline = () => {
     const since = lastUpdate || new Date(badge()?.dataset.rendered || Date.now());
     const time = since.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-    show("offline", `Offline, last updated ${time}`);
+    show("offline", words("offline", "Offline, last updated %s").replace("%s", time));
   };
   const updated = () => {
     const time = badge()?.querySelector("time");
@@ -38,18 +40,20 @@
   document.addEventListener("htmx:ws:after:connection", () => {
     opened = true;
     failures = 0;
-    show("live", "Live");
+    show("live", words("live", "Live"));
   });
   document.addEventListener("htmx:ws:close", (event) => {
     if (fallback) return;
     failures += 1;
     if (!opened && failures >= FALLBACK_AFTER && navigator.onLine) return useFallback(event.target);
     const retrying = event.detail.reason === "closed" && RETRIED.includes(event.detail.code);
-    if (retrying && failures <= 3 && navigator.onLine) show("reconnecting", "Reconnecting…");
+    if (retrying && failures <= 3 && navigator.onLine) show("reconnecting", words("reconnecting", "Reconnecting…"));
     else offline();
   });
-  document.addEventListener("htmx:sse:after:connection", () => show("live", "Live (fallback)"));
-  document.addEventListener("htmx:sse:error", () => (navigator.onLine ? show("reconnecting", "Reconnecting…") : offline()));
+  document.addEventListener("htmx:sse:after:connection", () => show("live", words("fallback", "Live (fallback)")));
+  document.addEventListener("htmx:sse:error", () =>
+    navigator.onLine ? show("reconnecting", words("reconnecting", "Reconnecting…")) : offline(),
+  );
   document.addEventListener("htmx:sse:close", offline);
   document.addEventListener("htmx:ws:after:message:incoming", updated);
   document.addEventListener("htmx:sse:after:message", updated);

@@ -1,9 +1,11 @@
 """Compression and cache lifetimes, per kind of response, through the app's whole ASGI stack."""
 
+import base64
 import gzip
+import hashlib
 import re
 
-from quart import Quart
+from quart import Quart, url_for
 
 from livescores.delivery import IMMUTABLE, REVALIDATE
 
@@ -38,6 +40,8 @@ async def test_without_accept_encoding_nothing_is_compressed(app: Quart) -> None
 
 async def test_versioned_static_files_are_immutable_for_a_year_others_revalidated(app: Quart) -> None:
     html = (await asgi_get(app, "/")).body.decode()
+    async with app.test_request_context("/"):
+        html += f'"{url_for("static", filename="style.css")}"'  # inlined in pages, still served
     for name in ("style.css", "live.js", "local-time.js"):
         found = re.search(rf'/static/{re.escape(name)}\?v=([0-9a-f]{{12}})"', html)
         assert found, f"{name} has no content-hashed URL"
@@ -59,3 +63,16 @@ async def test_the_streams_are_never_compressed(app: Quart) -> None:
         assert stream.headers["content-type"].startswith("text/event-stream"), path
         assert "content-encoding" not in stream.headers, path
         assert b"data:" in stream.body or b"event:" in stream.body, path
+
+
+async def test_the_stylesheet_is_inline_and_allowed_by_its_hash_alone(app: Quart) -> None:
+    page = await asgi_get(app, "/")
+    html = page.body.decode()
+    assert 'rel="stylesheet"' not in html  # nothing in <head> waits for another request
+    styles = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert len(styles) == 1 and ".masthead" in styles[0]
+    digest = base64.b64encode(hashlib.sha256(styles[0].encode()).digest()).decode()
+    policy = page.headers["content-security-policy"]
+    style_src = re.search(r"style-src ([^;]+)", policy)
+    assert style_src and style_src.group(1).split() == ["'self'", f"'sha256-{digest}'"]
+    assert "unsafe-inline" not in policy
