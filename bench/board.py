@@ -4,8 +4,10 @@ copy of the board page (`GET /`) at the start."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from livescores import create_app
 from livescores.boards import day_strip
@@ -13,7 +15,7 @@ from livescores.config import Config
 from livescores.fixtures import demo_draw
 from livescores.matches import Incident, Match, Minute
 from livescores.pages import by_competition, day_title
-from livescores.render import Renderer, partial
+from livescores.render import Renderer, day_heading, partial
 
 # The row shows the last three goals, so from the fourth on only the numbers change.
 EXACT_ROWS = 4
@@ -35,10 +37,15 @@ async def reference_board() -> dict[str, object]:
     today = datetime.now(UTC).date()
     groups = [(g, [rendered[m.id].rows["viewer"] for m in g.matches]) for g in by_competition(matches)]
     board = renderer.board(groups, "competition", "No matches on this day.", today)
-    snapshot = partial("board", board, swap="innerHTML") + partial("day-title", day_title(today, today), "innerHTML")
-    # The page's template directly: its context processor needs the app's running services.
+    snapshot = partial("board", board, swap="innerHTML") + day_heading(today, today)
+    # The page's template directly, with what the app's context processors give every page but
+    # the ones that need the running services (the number watching, given here).
     async with app.test_request_context("/"):
-        page = await app.jinja_env.get_template("day.html").render_async(
+        context: dict[str, Any] = {}
+        for processor in app.template_context_processors[None]:
+            with contextlib.suppress(Exception):
+                context.update(await app.ensure_async(processor)())  # type: ignore[arg-type]
+        context.update(
             title=day_title(today, today),
             groups=groups,
             heading="competition",
@@ -48,9 +55,9 @@ async def reference_board() -> dict[str, object]:
             socket_query="",
             scorer=None,
             watching=0,
-            server_time=lambda: datetime.now(UTC).isoformat(timespec="milliseconds"),
             today=today,
         )
+        page = await app.jinja_env.get_template("day.html").render_async(**context)
     rows: dict[str, dict[str, object]] = {}
     for match in matches:
         exact = [renderer.render(_after_goals(match, n), "home").pushes["viewer"] for n in range(EXACT_ROWS)]
