@@ -37,6 +37,12 @@ async def unwatched(config: Config) -> AsyncIterator[Quart]:
     the bus, or a resync, as on a worker whose bus was down."""
     app = create_app(replace(config, store_poll_seconds=0))
     async with app.test_app():
+        # Its first read of the store (after the bus subscribed) is done: what it learns from
+        # now on comes through the bus or a resync the test makes.
+        scoreboard = app.extensions[EXTENSION_KEY].scoreboard
+        deadline = time.monotonic() + 10
+        while scoreboard.resyncs < 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
         yield app
 
 
