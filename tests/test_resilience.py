@@ -40,9 +40,7 @@ async def unwatched(config: Config) -> AsyncIterator[Quart]:
         # Its first read of the store (after the bus subscribed) is done: what it learns from
         # now on comes through the bus or a resync the test makes.
         scoreboard = app.extensions[EXTENSION_KEY].scoreboard
-        deadline = time.monotonic() + 10
-        while scoreboard.resyncs < 1 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+        await eventually(lambda: scoreboard.resyncs >= 1)
         yield app
 
 
