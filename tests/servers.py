@@ -131,7 +131,7 @@ def running_server(tmp_path: Path, *args: str, **env: str) -> Iterator[Server]:
 def scorer_cookie(base_url: str, name: str = "Sam") -> str:
     """Sign in through the real form; the `Cookie` header value a scorer's socket sends."""
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
     with opener.open(base_url + "/signin") as page:
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.read().decode())
     assert csrf
@@ -143,7 +143,7 @@ def scorer_cookie(base_url: str, name: str = "Sam") -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar if c.name == "livescores_scorer")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
 

@@ -231,3 +231,17 @@ def test_today_is_the_home_zones(live: Services) -> None:
     assert live.hub.clock.today == datetime.now(home_zone("UTC")).date()
     assert Page("today").day(live.hub.clock) == live.hub.clock.today
     assert isinstance(live.hub.clock.today, date)
+
+
+async def test_the_day_and_competition_embeds_are_viewer_widgets_of_the_same_boards(
+    scorer_client: Client, live: Services
+) -> None:
+    (old,) = await add(live, fixture("old", "Ashby", "Corby Town", LAST_SEASON))
+    day = await (await scorer_client.get("/embed/day/2014-03-15")).get_data(as_text=True)
+    assert list(rows(day)) == ["old"] and 'hx-ws:connect="/ws?embed=1&amp;day=2014-03-15"' in day
+    assert "hx-ws:send" not in day  # a viewer's rows, whoever's cookie comes along
+    competition = await (await scorer_client.get(f"/embed/competitions/{old.competition_slug}")).get_data(as_text=True)
+    assert list(rows(competition)) == ["old"]
+    assert f"embed=1&amp;competition={old.competition_slug}" in competition
+    assert (await scorer_client.get("/embed/day/2014-02-30")).status_code == 404
+    assert (await scorer_client.get("/embed/competitions/nothing")).status_code == 404

@@ -27,7 +27,7 @@ from websockets.exceptions import ConnectionClosed
 
 from .conftest import REDIS_TEST_URL, private_channel
 from .pages import feedback
-from .servers import Server, server_env, start_server, wait_for_workers
+from .servers import NoRedirect, Server, server_env, start_server, wait_for_workers
 from .services import need_redis
 from .support import SCORER_TOKEN
 from .test_scale_out import Viewer, eventually, recorded_by, score, scorer, viewers
@@ -217,7 +217,7 @@ def cli(env: dict[str, str], *argv: str) -> str:
 def accept_invitation(base_url: str, invitation: str) -> str:
     """Set the password through the invitation's form; the cookie a socket of that scorer sends."""
     jar = CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
     path = invitation.strip().rsplit(": ", 1)[1]
     with opener.open(base_url + path) as page:
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.read().decode())
@@ -228,11 +228,6 @@ def accept_invitation(base_url: str, invitation: str) -> str:
     except urllib.error.HTTPError as redirect:
         assert redirect.code == 303, redirect.read()
     return "; ".join(f"{c.name}={c.value}" for c in jar if c.name == "livescores_scorer")
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
 
 
 async def account_socket(server: Server, cookie: str) -> ClientConnection:
@@ -340,7 +335,7 @@ async def test_a_production_style_start_logs_no_secret(tmp_path: Path) -> None:
     )
     try:
         jar = CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
         for guess in ("wrong", token):
             with opener.open(f"{server.url}/signin?token={guess}") as page:  # the one-click link's page
                 csrf = re.search(r'name="csrf" value="([^"]+)"', page.read().decode())
