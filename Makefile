@@ -1,14 +1,14 @@
 # Two commands from a fresh clone: `make run` and `make test`. Each sets up what it needs.
 VENV ?= .venv
 PORT ?= 8000
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.txt | cksum | cut -d' ' -f1)
 
 .PHONY: run test test-fast screenshots lint chromium bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet --constraint requirements.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
@@ -45,5 +45,5 @@ chromium:
 # `make bench BENCH_ARGS="--viewers 1000 5000 10000"` or BENCH_ARGS="--mode writes".
 BENCH_ARGS ?= --viewers 1000
 bench: $(STAMP)
-	$(VENV)/bin/pip install --quiet -e '.[dev,bench]'
+	$(VENV)/bin/pip install --quiet --constraint requirements.txt -e '.[dev,bench]'
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)
