@@ -61,7 +61,7 @@ async def match_detail(match_id: str) -> str:
         audit=audit,
         match=match,
         row=hub.row_html(match, role),
-        timeline=hub.timeline(match).html[role],
+        timeline=hub.timeline_html(match, role),
         scorer=current_scorer(),
         share=share_of(match),
         page_url=f"{base}/matches/{match.id}",
