@@ -24,6 +24,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
+from jinja2 import Environment
 from quart import Blueprint, Quart, Response, redirect, request
 from quart.typing import ResponseReturnValue
 
@@ -192,13 +193,19 @@ async def switch() -> ResponseReturnValue:
     return response
 
 
+def install_in(env: Environment) -> None:
+    """Jinja's i18n extension with this module's catalogues, and the filters that format."""
+    if "jinja2.ext.InternationalizationExtension" not in env.extensions:
+        env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["number"] = number
+    env.filters["short_date"] = short_date
+    env.filters["weekday"] = weekday
+
+
 def install(app: Quart) -> None:
     app.register_blueprint(blueprint)
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    app.jinja_env.filters["number"] = number
-    app.jinja_env.filters["short_date"] = short_date
-    app.jinja_env.filters["weekday"] = weekday
+    install_in(app.jinja_env)
 
     @app.before_request
     async def choose() -> None:

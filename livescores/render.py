@@ -31,6 +31,7 @@ from .roles import PAGE_ROLES as PAGE_ROLES
 from .roles import Role as Role
 from .statuses import PERIODS
 from .ties import aggregate
+from .words import outcome_word, reason_word, status_word, var_word
 
 
 def row_id(match_id: str) -> str:
@@ -183,12 +184,17 @@ class RenderedTimeline:
 class Renderer:
     def __init__(self, env: Environment) -> None:
         self.env = env
+        i18n.install_in(env)  # a command-line process's own environment too
         env.filters["utc_text"] = utc_text
         env.filters["initials"] = team_initials
         env.filters["colour"] = team_colour
         env.filters["day_title"] = day_title
         env.globals["periods"] = PERIODS
         env.globals.update(
+            status_word=status_word,
+            var_word=var_word,
+            reason_word=reason_word,
+            outcome_word=outcome_word,
             clock_text=clock_text,
             shown_extras=shown_extras,
             announcer_id=announcer_id,
