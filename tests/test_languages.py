@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 from quart.testing.connections import TestWebsocketConnection as WebSocket
 from quart.typing import TestClientProtocol as Client
 
-from livescores.i18n import COOKIE, chosen_language
+from livescores.i18n import COOKIE, DEFAULT, LANGUAGES, TRANSLATIONS, chosen_language
 from livescores.pages import TODAY
 from livescores.services import Services
 
@@ -94,26 +94,28 @@ async def spanish_socket(client: Client, path: str = "/ws") -> AsyncIterator[Web
 # -- the catalogue is complete ------------------------------------------------------------------
 
 
-def test_every_text_in_the_source_is_translated_into_spanish(tmp_path: Path) -> None:
+def test_every_text_in_the_source_is_translated_into_every_language(tmp_path: Path) -> None:
     """What `make messages` extracts (babel.cfg: Python and templates), through Babel itself: every
-    entry must be in the Spanish catalogue, translated, not fuzzy, with the same placeholders."""
+    entry must be in each language's catalogue, translated, not fuzzy, with the same placeholders."""
     template = tmp_path / "messages.pot"
-    CommandLineInterface().run(
-        ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-o", str(template), str(ROOT)]
-    )
+    config = str(ROOT / "babel.cfg")
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", config, "-o", str(template), str(ROOT)])
     with template.open("rb") as source:
         extracted = read_po(source)
-    with (ROOT / "livescores/translations/es/LC_MESSAGES/messages.po").open("rb") as source:
-        spanish = read_po(source, locale="es")
     wanted = [message.id for message in extracted if message.id]
     assert len(wanted) > 250, "the extraction found the app's texts"
     assert "Half-time" in wanted and "Timeline" in wanted and "Substitution, %(team)s: %(on)s on, %(off)s off" in wanted
-    missing = [m for m in wanted if spanish.get(m) is None]
-    untranslated = [m for m in wanted if m not in missing and (not spanish[m].string or spanish[m].fuzzy)]
-    assert not missing, f"not in es/messages.po (run `make messages`): {missing}"
-    assert not untranslated, f"untranslated or fuzzy in es/messages.po: {untranslated}"
-    problems = [(message.id, errors) for message, errors in spanish.check()]
-    assert not problems, f"placeholders that differ from the English: {problems}"
+    others = [language for language in LANGUAGES if language != DEFAULT]
+    assert "es" in others
+    for language in others:
+        with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
+            catalogue = read_po(source, locale=language)
+        missing = [m for m in wanted if catalogue.get(m) is None]
+        untranslated = [m for m in wanted if m not in missing and (not catalogue[m].string or catalogue[m].fuzzy)]
+        assert not missing, f"not in {language}/messages.po (run `make messages`): {missing}"
+        assert not untranslated, f"untranslated or fuzzy in {language}/messages.po: {untranslated}"
+        problems = [(message.id, errors) for message, errors in catalogue.check()]
+        assert not problems, f"{language}: placeholders unlike the English: {problems}"
 
 
 # -- every page kind in Spanish ----------------------------------------------------------------
