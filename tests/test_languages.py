@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
@@ -17,10 +18,14 @@ from babel.messages.pofile import read_po
 from quart.testing.connections import TestWebsocketConnection as WebSocket
 from quart.typing import TestClientProtocol as Client
 
-from livescores.i18n import COOKIE, DEFAULT, LANGUAGES, TRANSLATIONS, chosen_language
+from livescores.announcements import event_sentence
+from livescores.i18n import COOKIE, DEFAULT, LANGUAGES, TRANSLATIONS, chosen_language, said_in, speaking
+from livescores.matches import Event, Minute
 from livescores.pages import TODAY
+from livescores.render import clock_text, viewers_fragment
 from livescores.services import Services
 
+from .rules_support import CUP, FIRST_HALF, PENALTIES, SECOND_HALF, event, kick, play
 from .servers import ROOT
 from .support import ORIGIN, goal, receive_until, socket
 from .test_hypercorn_socket import app_config, serving
@@ -249,3 +254,50 @@ async def test_spanish_and_english_viewers_of_one_page_each_get_their_own_langua
             assert f"Red card, {match.home}: Terry" in pushes[0]
             assert f"Tarjeta roja, {match.home}: Terry" in pushes[1] and "Red card" not in pushes[1]
         break
+
+
+# -- the rules' words in Spanish -----------------------------------------------------------------
+
+
+def _said(events: list[Event]) -> str | None:
+    """The sentence the last of `events` makes, in Spanish."""
+    before, after = play(CUP, events[:-1]), play(CUP, events)
+    with speaking("es"):
+        return event_sentence(after, before)
+
+
+def test_the_rarer_announcements_are_spanish() -> None:
+    goal_20 = event("goal", 20, side="home", minute=Minute(20), player="Saka")
+    assert _said([*FIRST_HALF, event("half_time", 47)]) == "Descanso: Arsenal 0, Chelsea 0"
+    assert _said([*FIRST_HALF, event("substitution", 30, side="away", player="Mount", player_on="Havertz")]) == (
+        "Cambio, Chelsea: entra Havertz, sale Mount, minuto 31"
+    )
+    assert _said(
+        [*FIRST_HALF, goal_20, event("var", 21, side="home", decision="goal_disallowed", reason="offside")]
+    ) == ("Gol anulado tras revisión, fuera de juego, Arsenal: Saka, minuto 20. Arsenal 0, Chelsea 0")
+    assert _said([*FIRST_HALF, event("red_card", 30, side="away", player="Terry", minute=Minute(30))]) == (
+        "Tarjeta roja, Chelsea: Terry, minuto 30"
+    )
+    assert _said([event("postpone", 0)]) == "Aplazado: Arsenal - Chelsea"
+    assert _said([*FIRST_HALF, event("suspend", 30)]) == "Suspendido: Arsenal 0, Chelsea 0"
+    assert _said([*FIRST_HALF, event("abandon", 30)]) == "Abandonado: Arsenal 0, Chelsea 0"
+    assert _said([*SECOND_HALF, event("extra_time", 112)]) == "Prórroga: Arsenal 0, Chelsea 0"
+    assert _said(PENALTIES) == "Tanda de penaltis: Arsenal lanza primero"
+    assert _said([*PENALTIES, kick("home", "saved", "Saka")]) == (
+        "Tanda de penaltis, Arsenal: Saka, parado. Penaltis: Arsenal 0, Chelsea 0"
+    )
+    assert _said([*FIRST_HALF, event("added_time", 44, minutes=4)]) == "4 minutos de descuento"
+
+
+def test_a_row_s_labels_and_the_watching_count_in_spanish(live: Services) -> None:
+    match = replace(live.hub.matches[0], status="half_time", period_started_at=None)
+    row = live.hub.renderer.render(match).rows["viewer"]
+    assert 'class="minute">HT<' in row and ">Timeline<" in row and "record a goal" not in row
+    spanish = said_in(row, "es")
+    assert 'class="minute">Desc.<' in spanish and ">Cronología<" in spanish and "Timeline" not in spanish
+    assert said_in(row, "es") is spanish, "rendered once per language, then kept"
+    watching = viewers_fragment(12040)
+    assert ">12,040 watching<" in watching and ">12.040 siguiendo<" in said_in(watching, "es")
+    assert ">1.204 siguiendo<" in said_in(viewers_fragment(1204), "es")
+    with speaking("es"):
+        assert clock_text("FT") == "Final" and clock_text("P–P") == "Aplaz." and clock_text("37'") == "37'"
