@@ -106,7 +106,8 @@ def said_in(text: str, chosen: str) -> str:
 
 
 def gettext(message: str, **values: Any) -> str:
-    text = catalogue(language()).gettext(message)
+    chosen = _current.get()
+    text = message if chosen == DEFAULT else catalogue(chosen).gettext(message)  # English is the source
     return text % values if values else text
 
 

@@ -71,6 +71,29 @@ def clock_text(label: str) -> str:
     return words.get(label, label)
 
 
+_ROW_WORDS: dict[str, dict[str, str]] = {}
+
+
+def row_words() -> dict[str, str]:
+    """The row's own words in the language being rendered, looked up once per language: a row
+    is rendered for every goal, and each lookup in the template would cost it time."""
+    language = i18n.language()
+    found = _ROW_WORDS.get(language)
+    if found is None:
+        found = _ROW_WORDS[language] = {
+            "record_goal": _("record a goal"),
+            "winner": _("(winner)"),
+            "goal": _("Goal"),
+            "pen": _("(pen)"),
+            "og": _("(og)"),
+            "red_card": _("Red card"),
+            "added_time": _("Added time announced"),
+            "timeline": _("Timeline"),
+            "v": _("v"),
+        }
+    return found
+
+
 def shown_extras(match: Match) -> list[tuple[str, str]]:
     """What the row shows beside the score, with its class: a second leg's aggregate and a
     shoot-out's score, in the fan's language."""
@@ -219,6 +242,7 @@ class Renderer:
         red_cards: tuple[Side, ...] = (),
     ) -> str:
         html = self._row.render(
+            words=row_words(),
             match=match,
             scorer=role == "scorer",
             changed=changed,
