@@ -216,6 +216,10 @@ async def test_every_page_kind_in_spanish_has_no_english_left(
         assert english_left(text, EVERY_PAGE + words) == [], f"English left on {path}: {text}"
         english = said(await (await client.get(path)).get_data(as_text=True))
         assert english_left(english, words), f"the same page in English says some of them: {path}"
+    controls = ["Goal for", "Card for", "Scorer", "Player", "Minute", "optional", "Half-time", "Substitution", "Undo:"]
+    scoring = said(await (await scorer_client.get(f"/matches/{match.id}", headers=SPANISH)).get_data(as_text=True))
+    assert english_left(scoring, controls) == [], f"English left in the scorer's controls: {scoring}"
+    assert "Gol de" in scoring and "Descanso" in scoring and "Deshacer:" in scoring
     timeline = said(await (await client.get(f"/matches/{match.id}", headers=SPANISH)).get_data(as_text=True))
     assert "Cronología" in timeline and "Gol" in timeline and "Tarjeta roja" in timeline and "(pen.)" in timeline
 
