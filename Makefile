@@ -3,7 +3,7 @@ VENV ?= .venv
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-fast screenshots lint chromium bench
+.PHONY: run test test-fast screenshots lint chromium bench messages
 
 $(STAMP): pyproject.toml requirements.txt
 	python3 -m venv $(VENV)
@@ -27,6 +27,15 @@ test-fast: $(STAMP)
 # (into a temporary folder then); commit docs/screenshots afterwards.
 screenshots: $(STAMP) chromium
 	LIVESCORES_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -m slow tests/test_browser_ui.py -k screenshots
+
+# Every translatable text in the source (babel.cfg) into each language's catalogue: new
+# entries arrive untranslated, changed ones fuzzy, gone ones are dropped. Translate them, then
+# run tests/test_languages.py. Catalogues are compiled in memory at start-up (no .mo files).
+POT := .cache/messages.pot
+messages: $(STAMP)
+	mkdir -p $(dir $(POT))
+	$(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-output --project=livescores -o $(POT) .
+	$(VENV)/bin/pybabel -q update -i $(POT) -d livescores/translations --no-wrap --ignore-obsolete --no-fuzzy-matching
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check livescores tests bench

@@ -8,6 +8,7 @@ from quart.typing import ResponseReturnValue
 
 from .accounts import Account
 from .auth import csrf_valid, current_account, current_scorer, new_csrf_token, set_csrf_cookie, sign_in_account
+from .i18n import gettext as _
 from .matches import RuleViolation
 from .services import services
 
@@ -31,7 +32,7 @@ async def accept_invitation(token: str) -> ResponseReturnValue:
     account = await store.invitation(token)
     if not csrf_valid(form.get("csrf")):
         return await _page(
-            "invite.html", token, account=account, error="The form expired. Please try again.", status=400
+            "invite.html", token, account=account, error=_("The form expired. Please try again."), status=400
         )
     try:
         accepted = await store.accept_invitation(token, form.get("password", ""))

@@ -4,11 +4,14 @@ corrects a scorer's mistake, which fans never saw as football)."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
+from babel.dates import format_datetime
+
+from .i18n import DEFAULT, language, number
 from .i18n import gettext as _
-from .i18n import language
-from .matches import STATUS_LABELS, Incident, Match, Minute, Side
+from .matches import Incident, Match, Minute, Side
+from .words import outcome_word, reason_word, status_word, var_word
 
 
 def ordinal(number: int) -> str:
@@ -83,56 +86,81 @@ def _sentence(match: Match, incident: Incident) -> str:
     if kind == "full_time" or (kind == "shootout_kick" and match.status == "full_time"):
         return _result(match)
     if kind in ("half_time", "second_half", "extra_time", "extra_time_half_time", "extra_time_second_half"):
-        return f"{STATUS_LABELS[kind]}: {score}"
+        return f"{status_word(kind)}: {score}"
     if kind == "penalties" and incident.side is not None:
-        return f"Penalty shoot-out: {match.team(incident.side)} kick first"
+        return _("Penalty shoot-out: %(team)s kick first", team=match.team(incident.side))
     if kind == "shootout_kick" and incident.side is not None:
-        taker = f"{incident.player} " if incident.player else ""
         pens = match.penalty_score or (0, 0)
-        return (
-            f"Shoot-out, {match.team(incident.side)}: {taker}{incident.outcome}. "
-            f"Penalties: {match.home} {pens[0]}, {match.away} {pens[1]}"
+        if incident.player:
+            kick = _(
+                "Shoot-out, %(team)s: %(player)s %(outcome)s.",
+                team=match.team(incident.side),
+                player=incident.player,
+                outcome=outcome_word(incident.outcome),
+            )
+        else:
+            kick = _(
+                "Shoot-out, %(team)s: %(outcome)s.",
+                team=match.team(incident.side),
+                outcome=outcome_word(incident.outcome),
+            )
+        tally = _(
+            "Penalties: %(home)s %(home_pens)s, %(away)s %(away_pens)s",
+            home=match.home,
+            home_pens=pens[0],
+            away=match.away,
+            away_pens=pens[1],
         )
+        return f"{kick} {tally}"
     if kind == "added_time":
-        return f"{incident.minutes} minutes of added time"
+        return _("%(minutes)s minutes of added time", minutes=number(incident.minutes or 0))
     if kind == "substitution" and incident.side is not None:
         minute = f", {spoken_minute(incident.minute)}" if incident.minute else ""
-        return f"Substitution, {match.team(incident.side)}: {incident.player_on} on, {incident.player} off{minute}"
+        return (
+            _(
+                "Substitution, %(team)s: %(on)s on, %(off)s off",
+                team=match.team(incident.side),
+                on=incident.player_on or "",
+                off=incident.player or "",
+            )
+            + minute
+        )
     if kind == "lineup" and incident.side is not None:
-        shape = f" {incident.formation}" if incident.formation else ""
-        return f"Line-up{' confirmed' if incident.confirmed else ''}, {match.team(incident.side)}:{shape}".rstrip(":")
+        team = match.team(incident.side)
+        said = _("Line-up confirmed, %(team)s", team=team) if incident.confirmed else _("Line-up, %(team)s", team=team)
+        return f"{said}: {incident.formation}" if incident.formation else said
     if kind == "var":
         return f"{_var_words(incident)}, {_who(match, incident)}. {score}"
     if kind == "penalty_missed":
-        return f"Penalty {incident.outcome}, {_who(match, incident)}"
+        return f"{_('Penalty %(outcome)s', outcome=outcome_word(incident.outcome))}, {_who(match, incident)}"
     if kind in ("yellow_card", "red_card"):
         what = _("Yellow card") if kind == "yellow_card" else _("Red card")
         return f"{what}{_(' (second yellow)') if incident.second_yellow else ''}, {_who(match, incident)}"
     if kind == "postpone":
         if incident.kickoff is None:
             return _("Postponed: %(fixture)s", fixture=fixture)
-        when = incident.kickoff.astimezone(UTC).strftime("%A %d %B %Y, %H:%M UTC")
-        return f"Postponed: {fixture}, new kick-off {when}"
+        return _("Postponed: %(fixture)s, new kick-off %(when)s", fixture=fixture, when=_when(incident.kickoff))
     if kind in ("suspend", "resume", "abandon"):
-        return f"{STATUS_LABELS[kind]}: {score}"
+        return f"{status_word(kind)}: {score}"
     if kind == "cancel":
         return _("Cancelled: %(fixture)s", fixture=fixture)
     if kind == "award":
         note = f". {incident.note}" if incident.note else ""
-        return f"Result awarded: {score}{note}"
+        return _("Result awarded: %(score)s", score=score) + note
     return match.summary(incident)
 
 
+def _when(kickoff: datetime) -> str:
+    """A new kick-off as a sentence says it, in UTC: "Saturday 18 December 2026, 15:00 UTC"."""
+    at = kickoff.astimezone(UTC)
+    if language() == DEFAULT:
+        return at.strftime("%A %d %B %Y, %H:%M UTC")
+    return format_datetime(at, "EEEE d 'de' MMMM 'de' y, HH:mm 'UTC'", tzinfo=UTC, locale=language())
+
+
 def _var_words(incident: Incident) -> str:
-    words = {
-        "goal_disallowed": "Goal disallowed after review",
-        "goal_awarded": "Goal awarded after review",
-        "penalty_given": "Penalty given after review",
-        "penalty_overturned": "Penalty overturned after review",
-        "red_card_upgraded": "Red card after review",
-        "red_card_rescinded": "Red card rescinded after review",
-    }.get(incident.decision or "", "VAR decision")
-    return f"{words}, {incident.reason}" if incident.reason else words
+    words = var_word(incident.decision)
+    return f"{words}, {reason_word(incident.reason)}" if incident.reason else words
 
 
 def _result(match: Match) -> str:
@@ -143,8 +171,18 @@ def _result(match: Match) -> str:
     if match.decided_by == "penalties" and pens is not None and match.winner is not None:
         won = pens[0] if match.winner == "home" else pens[1]
         lost = pens[1] if match.winner == "home" else pens[0]
-        sentence += f". {match.team(match.winner)} win {won}–{lost} on penalties"
+        sentence += ". " + _(
+            "%(team)s win %(won)s–%(lost)s on penalties",
+            team=match.team(match.winner),
+            won=won,
+            lost=lost,
+        )
     elif match.aggregate is not None and match.winner is not None:
         total = match.aggregate
-        sentence += f". {match.team(match.winner)} go through, {total[0]}–{total[1]} on aggregate"
+        sentence += ". " + _(
+            "%(team)s go through, %(home)s–%(away)s on aggregate",
+            team=match.team(match.winner),
+            home=total[0],
+            away=total[1],
+        )
     return sentence

@@ -13,6 +13,7 @@ from quart.typing import ResponseReturnValue
 from .auth import current_role, current_scorer
 from .calendar import Competition, day_bounds, local_day, parse_day
 from .follows import followed, follows
+from .i18n import gettext as _
 from .matches import Match
 from .pages import TODAY, Clock, Page, by_competition, by_day, current_round, day_label, day_title, rounds
 from .render import Role
@@ -22,7 +23,6 @@ from .tables import competition_tables
 blueprint = Blueprint("boards", __name__)
 
 STRIP_DAYS = 3  # either side of the day shown
-MY_TEAMS = "My teams"
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,13 @@ async def today_board() -> ResponseReturnValue:
 async def day_board(day_text: str) -> ResponseReturnValue:
     day = parse_day(day_text)
     if day is None:
-        return await _not_found(f"“{day_text}” is not a date. Days look like {_clock().today.isoformat()}.")
+        return await _not_found(
+            _(
+                "“%(text)s” is not a date. Days look like %(example)s.",
+                text=day_text,
+                example=_clock().today.isoformat(),
+            )
+        )
     return await _day_page(Page("day", day.isoformat()))
 
 
@@ -110,13 +116,13 @@ async def _day_page(page: Page, template: str = "day.html") -> ResponseReturnVal
     groups = [(g.title, g.slug, list(g.matches)) for g in by_competition(rest)]
     rendered = rendered_groups(groups, role)
     if mine:
-        rendered.insert(0, (Heading(MY_TEAMS, None, mine=True), rendered_groups([("", None, mine)], role)[0][1]))
+        rendered.insert(0, (Heading(_("My teams"), None, mine=True), rendered_groups([("", None, mine)], role)[0][1]))
     return await render_template(
         template,
         title=day_title(day, clock.today),
         groups=rendered,
         heading="competition",
-        empty="No matches on this day.",
+        empty=_("No matches on this day."),
         strip=day_strip(day, clock.today, marked),
         nearest=nearest,
         socket_query=page.query,
@@ -141,12 +147,14 @@ async def _competition_page(slug: str, template: str) -> ResponseReturnValue:
     window = services().scoreboard.window
     competition = await window.competition(slug)
     if competition is None:
-        return await _not_found("There is no such competition.", link=("/competitions", "All competitions"))
+        return await _not_found(_("There is no such competition."), link=("/competitions", _("All competitions")))
     matches = await _page_matches(Page("competition", slug))
     names = rounds(matches)
     asked = request.args.get("round")
     if asked is not None and asked not in names:
-        return await _not_found(f"{competition.title} has no round called “{asked[:80]}”.")
+        return await _not_found(
+            _("%(competition)s has no round called “%(round)s”.", competition=competition.title, round=asked[:80])
+        )
     shown = asked or current_round(matches, datetime.now(UTC))
     page = Page("competition", slug, shown)
     in_round = [m for m in matches if shown is None or m.round == shown]
@@ -163,7 +171,7 @@ async def _competition_page(slug: str, template: str) -> ResponseReturnValue:
         next_round=names[index + 1] if 0 <= index < len(names) - 1 else None,
         groups=rendered_groups(_day_groups(in_round), role),
         heading="day",
-        empty="No matches in this round.",
+        empty=_("No matches in this round."),
         socket_query=page.query,
         scorer=current_scorer(),
         match=None,
@@ -180,7 +188,7 @@ async def team_page(slug: str) -> ResponseReturnValue:
     window = services().scoreboard.window
     team = await window.team(slug)
     if team is None:
-        return await _not_found("There is no such team.")
+        return await _not_found(_("There is no such team."))
     page = Page("team", slug)
     matches = await _page_matches(page)
     played_in = await _competitions_of(matches)
@@ -190,7 +198,7 @@ async def team_page(slug: str) -> ResponseReturnValue:
         competitions=played_in,
         groups=rendered_groups(_day_groups(matches), current_role()),
         heading="day",
-        empty="No matches yet.",
+        empty=_("No matches yet."),
         socket_query=page.query,
         scorer=current_scorer(),
         today=_clock().today,
@@ -228,6 +236,7 @@ async def embed_competition(slug: str) -> ResponseReturnValue:
     return await _competition_page(slug, "embed_board.html")
 
 
-async def _not_found(message: str, link: tuple[str, str] = ("/", "Today's matches")) -> ResponseReturnValue:
+async def _not_found(message: str, link: tuple[str, str] | None = None) -> ResponseReturnValue:
+    link = link or ("/", _("Today's matches"))
     html = await render_template("not_found.html", message=message, link=link, scorer=current_scorer())
     return html, 404

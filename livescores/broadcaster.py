@@ -155,7 +155,7 @@ class Broadcaster:
     ) -> None:
         """One message per socket with everything its page shows that changed. Sockets that
         attach while the pass yields are left out: their snapshot is already newer than this pass."""
-        messages: dict[tuple[Role, Page], tuple[list[tuple[str, str]], bytes | None]] = {}
+        messages: dict[tuple[Role, Page, str], tuple[list[tuple[str, str]], bytes | None]] = {}
         targets = list(self.connections)
         slice_started = time.perf_counter()
         for index, connection in enumerate(targets):
@@ -164,10 +164,10 @@ class Broadcaster:
                 slice_started = time.perf_counter()
             if connection not in self.connections:
                 continue
-            shape = (connection.role, connection.page)
+            shape = (connection.role, connection.page, connection.language)  # rendered once per language
             message = messages.get(shape)
             if message is None:
-                items = self._message(connection.role, connection.page, rows, pages, viewers)
+                items = self._message(connection.role, connection.page, rows, pages, viewers, connection.language)
                 message = messages[shape] = (items, text_frame("".join(h for _, h in items)) if items else None)
             if message[0]:
                 connection.push_many(*message)
@@ -179,8 +179,10 @@ class Broadcaster:
         rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]],
         pages: set[Page],
         viewers: str | None,
+        language: str,
     ) -> list[tuple[str, str]]:
-        """What a socket of this role showing this page is sent in a pass (the hub decides)."""
+        """What a socket of this role showing this page, in this language, is sent in a pass
+        (the hub decides)."""
         raise NotImplementedError
 
 

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from .closecodes import TRY_AGAIN_LATER
+from .i18n import DEFAULT
 from .pages import TODAY, Page
 from .render import Role
 from .transport import DirectWriter, text_frame
@@ -34,9 +35,11 @@ class Connection:
         send_timeout: float,
         page: Page = TODAY,
         writer: DirectWriter | None = None,
+        language: str = DEFAULT,
     ) -> None:
         self.role: Role = role
         self.page = page
+        self.language = language  # what its page is rendered in: pushes and snapshots alike
         self._send = send
         self._send_timeout = send_timeout
         self._writer = writer

@@ -18,6 +18,7 @@ from quart import Blueprint, Response, abort, request
 
 from .codec import event_json, match_json
 from .hub import Connection
+from .i18n import DEFAULT, language
 from .messages import MATCH_ID
 from .openapi import OPENAPI
 from .pages import NoSuchPage, Page, page_from_args
@@ -93,7 +94,8 @@ async def _stream(role: Role, page: Page, html: bool = False) -> Response:
         abort(503)
     # One message waits at most; while it does, the outbox coalesces newer pushes behind it.
     pending: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
-    connection = Connection(role, pending.put, app_services.config.outbox_timeout_seconds, page)
+    spoken = language() if role != "feed" else DEFAULT  # the JSON feed is the same in every language
+    connection = Connection(role, pending.put, app_services.config.outbox_timeout_seconds, page, language=spoken)
 
     async def events() -> AsyncIterator[bytes]:
         hub.attach(connection)

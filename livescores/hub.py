@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import legs
+from . import i18n, legs
 from .broadcaster import PASS_INTERVAL, SLICE_CHECK_EVERY, VIEWERS_KEY, Broadcaster, NotShown
 from .closecodes import SERVICE_RESTART, TRY_AGAIN_LATER
 from .connection import BOARD_KEY, Connection
@@ -69,7 +69,8 @@ class PageView:
     page: Page
     ids: set[str]
     sockets: int = 0
-    snapshots: dict[Role, tuple[str, bytes]] = field(default_factory=dict)
+    # A snapshot per role and per language its sockets speak: made on demand, never per socket.
+    snapshots: dict[tuple[Role, str], tuple[str, bytes]] = field(default_factory=dict)
 
 
 def _held_key(page: Page) -> Page:
@@ -141,7 +142,11 @@ class Hub(Broadcaster):
         return sorted((r.match for r in self.rows.values() if page.shows(r.match, self.clock)), key=match_order)
 
     def row_html(self, match: Match, role: Role) -> str:
-        return self.rows[match.id].rows[role]
+        """A match's row in the language of the page being rendered."""
+        return i18n.said_in(self.rows[match.id].rows[role], i18n.language())
+
+    def timeline_html(self, match: Match, role: Role) -> str:
+        return i18n.said_in(self.timeline(match).html[role], i18n.language())
 
     def _wanted(self, match: Match) -> bool:
         return self.in_base_window(match) or any(page.shows(match, self.clock) for page in (*self._held, *self._views))
@@ -179,17 +184,19 @@ class Hub(Broadcaster):
             ids = {i for i, r in self.rows.items() if page.shows(r.match, self.clock)}
             view = self._views[page] = PageView(page, ids)
         view.sockets += 1
+        language = connection.language
         if page.kind != "match" or connection.role == "feed":  # a feed starts with a snapshot event
-            html, frame = self._snapshot(view, connection.role)
+            html, frame = self._snapshot(view, connection.role, language)
             connection.push(BOARD_KEY, html, frame)
             return
         row = self.rows.get(page.key)
         if row is None:
             return
-        connection.push(f"row:{page.key}", partial(row_id(page.key), row.rows[connection.role]))
+        connection.push(f"row:{page.key}", partial(row_id(page.key), i18n.said_in(row.rows[connection.role], language)))
         if watching := self._watching_for(connection.role):
-            connection.push(VIEWERS_KEY, watching)
-        connection.push(f"timeline:{page.key}", self.timeline(row.match).pushes[connection.role])
+            connection.push(VIEWERS_KEY, i18n.said_in(watching, language))
+        timeline = self.timeline(row.match).pushes[connection.role]
+        connection.push(f"timeline:{page.key}", i18n.said_in(timeline, language))
 
     def detach(self, connection: Connection) -> None:
         if connection not in self.connections:
@@ -232,31 +239,48 @@ class Hub(Broadcaster):
 
     # -- snapshots -------------------------------------------------------------------------
 
-    def snapshot(self, role: Role, page: Page = TODAY) -> str:
+    def snapshot(self, role: Role, page: Page = TODAY, language: str = i18n.DEFAULT) -> str:
         """A page's whole board as one swap (and for a page the number watching: a page back
         from a hidden tab would otherwise show the count it had when it was hidden)."""
         view = self._views.get(page) or PageView(
             page, {i for i, r in self.rows.items() if page.shows(r.match, self.clock)}
         )
-        return self._snapshot(view, role)[0]
+        return self._snapshot(view, role, language)[0]
 
-    def _snapshot(self, view: PageView, role: Role) -> tuple[str, bytes]:
-        cached = view.snapshots.get(role)
+    def _snapshot(self, view: PageView, role: Role, language: str) -> tuple[str, bytes]:
+        if role == "feed":
+            language = i18n.DEFAULT  # JSON: the same for everyone
+        cached = view.snapshots.get((role, language))
         if cached is None:
-            html = self._board(view, role) + self._watching_for(role)
-            cached = view.snapshots[role] = (html, text_frame(html))
+            with i18n.speaking(language):
+                html = self._board(view, role) + i18n.said_in(self._watching_for(role), language)
+            cached = view.snapshots[role, language] = (html, text_frame(html))
         return cached
 
     def _board(self, view: PageView, role: Role) -> str:
+        """The page's board in the language being rendered."""
         matches = sorted((self.rows[i].match for i in view.ids), key=match_order)
         if role == "feed":
             return self.renderer.feed_snapshot([self.rows[m.id] for m in matches])
+        language = i18n.language()
         if view.page.kind in ("today", "day"):
-            groups = [(g, [self.rows[m.id].rows[role] for m in g.matches]) for g in by_competition(matches)]
-            heading, empty = "competition", "No matches on this day."
+            groups = [
+                (g, [i18n.said_in(self.rows[m.id].rows[role], language) for m in g.matches])
+                for g in by_competition(matches)
+            ]
+            heading, empty = "competition", i18n.gettext("No matches on this day.")
         else:
-            groups = [(g, [self.rows[m.id].rows[role] for m in g.matches]) for g in by_day(matches, self.clock)]
-            heading, empty = "day", "No matches in this round." if view.page.kind == "competition" else "No matches."
+            groups = [
+                (g, [i18n.said_in(self.rows[m.id].rows[role], language) for m in g.matches])
+                for g in by_day(matches, self.clock)
+            ]
+            heading = "day"
+            if view.page.kind == "competition":
+                empty = i18n.gettext("No matches in this round.")
+            elif view.page.kind == "team":
+                empty = i18n.gettext("No matches yet.")
+            else:
+                empty = i18n.gettext("No matches.")
         html = partial("board", self.renderer.board(groups, heading, empty, self.clock.today), swap="innerHTML")
         day = view.page.day(self.clock)
         if day is not None:
@@ -420,23 +444,29 @@ class Hub(Broadcaster):
         rows: dict[str, tuple[RenderedRow, RenderedTimeline | None]],
         pages: set[Page],
         viewers: str | None,
+        language: str = i18n.DEFAULT,
     ) -> list[tuple[str, str]]:
         items: list[tuple[str, str]] = []
         view = self._views.get(page)
+        said = i18n.said_in
         if view is None:
             pass
         elif page in pages:
-            items.append((BOARD_KEY, self._snapshot(view, role)[0]))
+            items.append((BOARD_KEY, self._snapshot(view, role, language)[0]))
         elif page.kind == "match":
             if page.key in rows:
                 rendered, timeline = rows[page.key]
-                items.append((f"row:{page.key}", rendered.pushes[role]))
+                items.append((f"row:{page.key}", said(rendered.pushes[role], language)))
                 if timeline is not None and role in PAGE_ROLES:
-                    items.append((f"timeline:{page.key}", timeline.pushes[role]))
+                    items.append((f"timeline:{page.key}", said(timeline.pushes[role], language)))
             elif role == "feed" and page.key in self._pass_clocks:
                 items.append((f"row:{page.key}", self._pass_clocks[page.key].pushes[role]))
         else:
-            items += [(f"row:{key}", rendered.pushes[role]) for key, (rendered, _) in rows.items() if key in view.ids]
+            items += [
+                (f"row:{key}", said(rendered.pushes[role], language))
+                for key, (rendered, _) in rows.items()
+                if key in view.ids
+            ]
             if role == "feed":  # the new minute of the clocks that moved on: pages count them themselves
                 items += [
                     (f"row:{key}", fresh.pushes[role])
@@ -444,9 +474,9 @@ class Hub(Broadcaster):
                     if key in view.ids and key not in rows
                 ]
             if page.kind == "competition" and role != "feed":
-                items += self._pass_tables.get(page.key, {}).items()
+                items += [(key, said(html, language)) for key, html in self._pass_tables.get(page.key, {}).items()]
         if viewers is not None and role != "feed":
-            items.append((VIEWERS_KEY, viewers))
+            items.append((VIEWERS_KEY, said(viewers, language)))
         return items
 
 

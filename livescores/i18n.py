@@ -10,7 +10,7 @@ whatever is being rendered) is a context variable, so one rendering never sees a
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, timedelta
@@ -24,6 +24,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
+from jinja2 import Environment
 from quart import Blueprint, Quart, Response, redirect, request
 from quart.typing import ResponseReturnValue
 
@@ -71,14 +72,66 @@ def region_id(base: str, chosen: str) -> str:
     return base if chosen == DEFAULT else f"{base}-{chosen}"
 
 
+class Spoken(str):
+    """A fragment rendered in the default language that can render itself in another on first
+    demand (and keeps it): what the hub pushes is made once per language its sockets speak, and a
+    page where everyone reads English costs no more than before."""
+
+    _make: Callable[[], str]
+    _others: dict[str, str] | None
+
+    def __new__(cls, make: Callable[[], str]) -> Spoken:
+        with speaking(DEFAULT):
+            made = super().__new__(cls, make())
+        made._make = make
+        made._others = None
+        return made
+
+    def said_in(self, chosen: str) -> str:
+        if chosen == DEFAULT or chosen not in LANGUAGES:
+            return self
+        others = self._others
+        if others is None:
+            others = self._others = {}
+        found = others.get(chosen)
+        if found is None:
+            with speaking(chosen):
+                found = others[chosen] = self._make()
+        return found
+
+
+def said_in(text: str, chosen: str) -> str:
+    """`text` in the chosen language when it can say itself in others, else as it is."""
+    return text.said_in(chosen) if isinstance(text, Spoken) else text
+
+
 def gettext(message: str, **values: Any) -> str:
-    text = catalogue(language()).gettext(message)
+    chosen = _current.get()
+    text = message if chosen == DEFAULT else catalogue(chosen).gettext(message)  # English is the source
     return text % values if values else text
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Unformatted: Jinja's new-style gettext puts `num` and the other values in itself."""
     return catalogue(language()).ngettext(singular, plural, n)
+
+
+def from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The language of a socket's handshake (an ASGI scope's headers): its cookie, else its
+    `Accept-Language`, as for a page."""
+    cookies: list[str] = []
+    accept: str | None = None
+    for name, raw in headers:
+        if name == b"cookie":
+            cookies.append(raw.decode("latin-1"))
+        elif name == b"accept-language":
+            accept = raw.decode("latin-1")
+    cookie = None
+    for part in ";".join(cookies).split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == COOKIE:
+            cookie = value.strip('"')
+    return chosen_language(cookie, accept)
 
 
 def chosen_language(cookie: str | None, accept_language: str | None) -> str:
@@ -113,7 +166,8 @@ def weekday(day: date) -> str:
     return format_date(day, "EEE", locale=language())
 
 
-def number(value: int) -> str:
+def number(value: float) -> str:
+    """ "1,204" in English, "1204" or "12.040" in Spanish: CLDR's grouping for the language."""
     return format_decimal(value, locale=language())
 
 
@@ -140,13 +194,19 @@ async def switch() -> ResponseReturnValue:
     return response
 
 
+def install_in(env: Environment) -> None:
+    """Jinja's i18n extension with this module's catalogues, and the filters that format."""
+    if "jinja2.ext.InternationalizationExtension" not in env.extensions:
+        env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["number"] = number
+    env.filters["short_date"] = short_date
+    env.filters["weekday"] = weekday
+
+
 def install(app: Quart) -> None:
     app.register_blueprint(blueprint)
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    app.jinja_env.filters["number"] = number
-    app.jinja_env.filters["short_date"] = short_date
-    app.jinja_env.filters["weekday"] = weekday
+    install_in(app.jinja_env)
 
     @app.before_request
     async def choose() -> None:

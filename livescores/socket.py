@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 
 from quart import Quart
 
+from . import i18n
 from .accounts import Account, Audit, Scorer
 from .auth import names_an_unknown_account, scorer_from_cookies, websocket_origin_allowed
 from .closecodes import (
@@ -267,7 +268,10 @@ class LiveSocketEndpoint:
             return
         user_agent = next((v.decode("latin-1") for n, v in scope["headers"] if n == b"user-agent"), None)
         audit = Audit(scorer.account_id, address, user_agent) if scorer is not None else None
-        connection = Connection(role, partial(_send_text, send), found.config.outbox_timeout_seconds, page, writer)
+        language = i18n.from_headers(scope["headers"])  # the page's: its cookie, else Accept-Language
+        connection = Connection(
+            role, partial(_send_text, send), found.config.outbox_timeout_seconds, page, writer, language
+        )
         try:
             await send({"type": "websocket.accept"})
         except BaseException:

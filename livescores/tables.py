@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, Template
 
 from .calendar import Competition, slugify
+from .i18n import Spoken
 from .matches import Match
 from .pages import match_order
 from .standings import GroupTable, Row, group_tables, table
@@ -125,8 +126,11 @@ class LiveTables:
             return ""
         tables = competition_tables(competition, matches)
         self._sent[slug] = tables
-        html = self.renderer.tables(tables)
-        return f'<hx-partial hx-target="#{TABLES_ID}" hx-swap="innerHTML">{html}</hx-partial>'
+        return self._swap(tables)
+
+    def _swap(self, tables: Tables) -> str:
+        """The tables as a swap of `#tables`, in the language being rendered."""
+        return f'<hx-partial hx-target="#{TABLES_ID}" hx-swap="innerHTML">{self.renderer.tables(tables)}</hx-partial>'
 
     def changes(self, slug: str, matches: Iterable[Match]) -> list[tuple[str, str]]:
         """The fragments that bring pages from the tables last sent to these: the rows whose
@@ -138,21 +142,24 @@ class LiveTables:
         after = competition_tables(competition, matches)
         if after == before:
             return []
-        if _shape(after) != _shape(before):
-            return [(f"table:{slug}", self.snapshot(slug, matches))]
         self._sent[slug] = after
-        items = []
+        if _shape(after) != _shape(before):
+            return [(f"table:{slug}", Spoken(lambda: self._swap(after)))]
+        items: list[tuple[str, str]] = []
         for old, new in zip(before.tables, after.tables, strict=True):
             places = {row.team: row.position for row in old.rows}
             for was, row in zip(old.rows, new.rows, strict=True):
                 if was == row:
                     continue
-                html = self.renderer.row(new.group, row, places.get(row.team, row.position) - row.position)
-                key = row_id(new.group, row.position)
-                items.append(
-                    (f"table:{key}", f'<hx-partial hx-target="#{key}" hx-swap="outerHTML">{html}</hx-partial>')
-                )
+                moved = places.get(row.team, row.position) - row.position
+                items.append((f"table:{row_id(new.group, row.position)}", self._row_swap(new.group, row, moved)))
         return items
+
+    def _row_swap(self, group: str, row: Row, moved: int) -> str:
+        """A changed row as a swap of its place, in every language a socket asks for."""
+        key = row_id(group, row.position)
+        target = f'<hx-partial hx-target="#{key}" hx-swap="outerHTML">'
+        return Spoken(lambda: f"{target}{self.renderer.row(group, row, moved)}</hx-partial>")
 
     def forget(self, slug: str) -> None:
         self._sent.pop(slug, None)

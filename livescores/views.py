@@ -25,6 +25,7 @@ from .auth import (
     token_matches,
 )
 from .health import health_body
+from .i18n import gettext as _
 from .matches import Match, RuleViolation, clean_name
 from .messages import MATCH_ID
 from .pages import Page
@@ -61,7 +62,7 @@ async def match_detail(match_id: str) -> str:
         audit=audit,
         match=match,
         row=hub.row_html(match, role),
-        timeline=hub.timeline(match).html[role],
+        timeline=hub.timeline_html(match, role),
         scorer=current_scorer(),
         share=share_of(match),
         page_url=f"{base}/matches/{match.id}",
@@ -96,7 +97,7 @@ async def signin_form() -> ResponseReturnValue:
 async def signin() -> ResponseReturnValue:
     form = await request.form
     if not csrf_valid(form.get("csrf")):
-        return await _signin_page("The form expired or did not come from this site. Please try again.", 400)
+        return await _signin_page(_("The form expired or did not come from this site. Please try again."), 400)
     store = services().store
     password = form.get("password")
     account_name = form.get("name", "") if password is not None else None
@@ -104,12 +105,14 @@ async def signin() -> ResponseReturnValue:
     wait = await store.signin_wait(keys)
     if wait > 0:
         seconds = math.ceil(wait)
-        return await _signin_page(f"Too many wrong attempts. Try again in {seconds} seconds.", 429, seconds)
+        return await _signin_page(
+            _("Too many wrong attempts. Try again in %(seconds)s seconds.", seconds=seconds), 429, seconds
+        )
     if password is not None:
         account = await store.check_password(account_name or "", password)
         if account is None:
             await store.signin_failed(keys)
-            return await _signin_page("That name and password do not match an active scorer.", 403)
+            return await _signin_page(_("That name and password do not match an active scorer."), 403)
         await store.signin_succeeded(next(key for key in keys if key.startswith("account:")))
         sign_in_account(account)
         return redirect(url_for("boards.today_board"))
@@ -119,7 +122,7 @@ async def signin() -> ResponseReturnValue:
         return await _signin_page(str(error), 400)
     if not token_matches(form.get("token", ""), services().scorer_token):
         await store.signin_failed(keys)
-        return await _signin_page("That token is not right.", 403)
+        return await _signin_page(_("That token is not right."), 403)
     sign_in(name.lstrip(ACCOUNT_PREFIX) or "scorer")
     return redirect(url_for("boards.today_board"))
 

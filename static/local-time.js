@@ -3,10 +3,12 @@
 // zone, so this rewrites the text with Intl, also in rows and timelines that arrive later.
 (() => {
   // A row's kick-off: the time alone when it is today where the viewer is, with the date otherwise.
+  // In the page's language (the switch may differ from the browser's), in the viewer's zone.
+  const locale = document.documentElement.lang || undefined;
   const formats = {
-    time: new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }),
-    short: new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }),
-    long: new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" }),
+    time: new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" }),
+    short: new Intl.DateTimeFormat(locale, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }),
+    long: new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "short" }),
   };
   const sameDay = (a, b) => a.toDateString() === b.toDateString();
   const format = (element, when) => {

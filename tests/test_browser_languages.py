@@ -1,5 +1,5 @@
-"""A Spanish-speaking fan in a real browser: the page, the connection badge and the spoken goal
-in Spanish; the switch back to English sticks across reloads."""
+"""A Spanish-speaking fan in a real browser: the page, the connection badge, the pushed rows and
+the spoken goal and red card in Spanish; the switch back to English sticks across reloads."""
 
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ def test_a_spanish_browser_reads_and_hears_spanish_and_can_switch(browser: Brows
     home, away = first.locator(".team.home bdi").inner_text(), first.locator(".team.away bdi").inner_text()
     record(server, {"action": "goal", "match": match_id, "side": "away", "minute": "23"})
     expect(announcer).to_have_text(f"Gol: {home} 0, {away} 1, minuto 23", timeout=2000)
+    pushed = fan.locator(f"#match-{match_id}")
+    expect(pushed.locator(".score.away")).to_have_text("1")
+    expect(pushed.locator(".details")).to_contain_text("Cronología")  # the pushed row is Spanish too
+    record(server, {"action": "red_card", "match": match_id, "side": "home", "player": "Pepe"})
+    expect(announcer).to_contain_text(f"Tarjeta roja, {home}: Pepe, minuto ", timeout=2000)
+    expect(pushed.locator(".red-card .visually-hidden")).to_contain_text("Tarjeta roja")
 
     fan.locator(".language a[lang=en]").click()
     expect(fan.locator("html")).to_have_attribute("lang", "en")
