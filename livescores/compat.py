@@ -152,6 +152,31 @@ def decline_compression(stream: Any) -> None:
     stream.handshake.extensions = None
 
 
+class _HandshakeOver:
+    """Stands in for the h11 connection of an accepted WebSocket: frames go to the transport
+    without it, and no HTTP message can follow a 101."""
+
+    __slots__ = ()
+
+    def send(self, event: Any) -> bytes:
+        raise RuntimeError(f"no HTTP message after a WebSocket handshake: {type(event).__name__}")
+
+
+HANDSHAKE_OVER = _HandshakeOver()
+
+
+def drop_handshake(stream: Any) -> None:
+    """Once accepted, let go of what only the handshake needed: the h11 connection that parsed
+    the request and wrote the 101 (its state and buffers), and the request's headers, which
+    the scope (held by the stream as long as the socket) refers to."""
+    connection = getattr(getattr(stream.send, "__self__", None), "connection", None)  # H11WSConnection
+    if hasattr(connection, "h11_connection"):
+        connection.h11_connection = HANDSHAKE_OVER
+    headers = getattr(stream, "scope", {}).get("headers")
+    if isinstance(headers, list):
+        headers.clear()
+
+
 def watch_receiving(stream: Any, heard: Callable[[bool], None]) -> None:
     """After each chunk the peer sends (a pong, a frame, a piece of one), `heard(partial)`,
     with `partial` true while a message is only partly received: Hypercorn answers pings and
@@ -247,6 +272,8 @@ def missing_private_attributes(socket: HypercornSocket, loop: asyncio.AbstractEv
         ("WSStream.closed", hasattr(stream, "closed")),
         ("WSStream.buffer.value", hasattr(getattr(stream, "buffer", None), "value")),
         ("WSStream.handshake.extensions", hasattr(getattr(stream, "handshake", None), "extensions")),
+        ("WSStream.scope.headers", isinstance(getattr(stream, "scope", {}).get("headers"), list)),
+        ("H11WSConnection.h11_connection", hasattr(getattr(stream.send.__self__, "connection", None), "h11_connection")),
         ("WSStream.config.websocket_max_message_size", hasattr(stream.config, "websocket_max_message_size")),
         ("TCPServer.protocol", "protocol" in vars(server)),
         ("StreamReaderProtocol._task", isinstance(getattr(protocol, "_task", None), asyncio.Task)),
