@@ -36,6 +36,7 @@ class Probe:
         self.writer: DirectWriter | None = None
         self.headers_after: list[Any] | None = None
         self.h11_after: object = None
+        self.idle_waiters: list[object] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "websocket":
@@ -50,6 +51,8 @@ class Probe:
             self.writer.accepted()
             self.headers_after = scope["headers"]
             self.h11_after = found.stream.send.__self__.connection.h11_connection
+            events = (compat._can_read_event(found.stream), compat._queue_join_event(found.stream))
+            self.idle_waiters = [event._waiters for event in events]
             self.writer.write(text_frame("after the handshake"))
         await send({"type": "websocket.close", "code": 1000})
 
@@ -97,6 +100,7 @@ def test_an_accepted_socket_keeps_nothing_of_its_handshake_and_still_works(loop:
         probe = runner.run(probe_once(received))
     assert probe.headers_after == []
     assert probe.h11_after is compat.HANDSHAKE_OVER
+    assert probe.idle_waiters == [(), ()]  # the two events nothing waits for hold no deque
     with pytest.raises(RuntimeError, match="after a WebSocket handshake"):
         compat.HANDSHAKE_OVER.send(object())
     # Frames still go out after it (the direct path), and so does the ASGI close.
