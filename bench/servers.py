@@ -114,9 +114,11 @@ def _wait_healthy(server: Server, timeout: float = 60) -> None:
     raise RuntimeError(f"{server.name} did not become healthy:\n{server.log()}")
 
 
-def start_app(work_dir: Path, cpus: str | None, max_sockets: int, matches: int = 0) -> Server:
+def start_app(
+    work_dir: Path, cpus: str | None, max_sockets: int, matches: int = 0, extra_env: dict[str, str] | None = None
+) -> Server:
     """`hypercorn --config hypercorn.toml livescores:app`, one worker, on a fresh SQLite file;
-    with `matches`, on one that holds that many (see bench/calendar_load.py)."""
+    with `matches`, on one that holds that many (see bench/calendar_load.py); `extra_env` on top."""
     port = free_port()
     database = work_dir / f"livescores-{port}.db"
     calendar = None
@@ -145,6 +147,7 @@ def start_app(work_dir: Path, cpus: str | None, max_sockets: int, matches: int =
         LIVESCORES_DEMO="draw",
         PYTHONUNBUFFERED="1",
     )
+    env.update(extra_env or {})
     hypercorn = str(Path(sys.executable).with_name("hypercorn"))
     command = [hypercorn, "--config", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}", "livescores:app"]
     log_path = work_dir / f"app-{port}.log"

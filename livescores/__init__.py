@@ -22,6 +22,7 @@ from .health import keep_health, refresh_health
 from .hub import Hub
 from .lifecycle import Drain, hypercorn_worker_count
 from .limits import socket_budget
+from .memory_trace import SnapshotOnSignal
 from .proxy import behind_proxy
 from .render import Renderer
 from .scoreboard import Scoreboard
@@ -63,6 +64,8 @@ def create_app(config: Config | None = None) -> Quart:
     @app.before_serving
     async def open_services() -> None:
         _configure_logging()
+        if config.tracemalloc_dir:
+            SnapshotOnSignal(Path(config.tracemalloc_dir)).install(asyncio.get_running_loop())
         store = Store(config.database_url)
         bus = open_bus(config.bus_url, config.bus_channel, config.bus_verify_tls)
         # Scorers' room is kept out of the file limit's budget first, so viewers never take it.

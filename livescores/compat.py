@@ -20,6 +20,7 @@ import multiprocessing
 import signal
 import sys
 import weakref
+from collections import deque
 from collections.abc import Callable
 from functools import cache, partial
 from importlib import metadata
@@ -152,26 +153,80 @@ def decline_compression(stream: Any) -> None:
     stream.handshake.extensions = None
 
 
+class _HandshakeOver:
+    """Stands in for the h11 connection of an accepted WebSocket: frames go to the transport
+    without it, and no HTTP message can follow a 101."""
+
+    __slots__ = ()
+
+    def send(self, event: Any) -> bytes:
+        raise RuntimeError(f"no HTTP message after a WebSocket handshake: {type(event).__name__}")
+
+
+HANDSHAKE_OVER = _HandshakeOver()
+
+
+def protocol_of(stream: Any) -> Any:
+    """The H11Protocol (or H2Protocol) a stream sends through."""
+    return getattr(getattr(stream, "send", None), "__self__", None)
+
+
+def drop_handshake(stream: Any) -> None:
+    """Once accepted, let go of what only the handshake needed: the h11 connection that parsed
+    the request and wrote the 101 (its state and buffers), and the request's headers, which
+    the scope (held by the stream as long as the socket) refers to."""
+    connection = getattr(protocol_of(stream), "connection", None)  # H11WSConnection
+    if connection is not None and hasattr(connection, "h11_connection"):
+        connection.h11_connection = HANDSHAKE_OVER
+    headers = getattr(stream, "scope", {}).get("headers")
+    if isinstance(headers, list):
+        headers.clear()
+    # Two events nothing waits for on a WebSocket: the protocol's `can_read` (waited for only
+    # when h11 pauses between requests, which an upgraded connection never does again) and the
+    # app queue's `join()` event. Each holds an empty deque of 760 bytes for its waiters; an
+    # empty tuple serves `set()` and `clear()` as well, and a wait would fail loudly.
+    for event in (_can_read_event(stream), _queue_join_event(stream)):
+        waiters = getattr(event, "_waiters", None)
+        if isinstance(event, asyncio.Event) and isinstance(waiters, deque) and not waiters:
+            event._waiters = ()  # type: ignore[assignment]
+
+
+def _can_read_event(stream: Any) -> Any:
+    return getattr(getattr(protocol_of(stream), "can_read", None), "_event", None)
+
+
+def _queue_join_event(stream: Any) -> Any:
+    queue = getattr(getattr(stream, "app_put", None), "__self__", None)
+    return getattr(queue, "_finished", None) if isinstance(queue, asyncio.Queue) else None
+
+
 def watch_receiving(stream: Any, heard: Callable[[bool], None]) -> None:
     """After each chunk the peer sends (a pong, a frame, a piece of one), `heard(partial)`,
     with `partial` true while a message is only partly received: Hypercorn answers pings and
     gathers fragments itself, and tells the app neither."""
-    # Weak references only: the stream holds this function, and a cycle through it would leave
-    # a closed connection to the cyclic garbage collector (see release_when_closed).
-    handle = type(stream).handle
-    stream_ref = weakref.ref(stream)
-    heard_ref = weakref.WeakMethod(heard)
+    stream.handle = _HandleAndTell(stream, heard)
 
-    async def handle_and_tell(event: Any) -> None:
-        found = stream_ref()
+
+class _HandleAndTell:
+    """WSStream.handle, then `heard`. Weak references only: the stream holds this object, and a
+    cycle through it would leave a closed connection to the cyclic garbage collector (see
+    release_when_closed). A small object with slots rather than a closure: one per open socket."""
+
+    __slots__ = ("_handle", "_heard", "_stream")
+
+    def __init__(self, stream: Any, heard: Callable[[bool], None]) -> None:
+        self._handle = type(stream).handle
+        self._stream = weakref.ref(stream)
+        self._heard = weakref.WeakMethod(heard)
+
+    async def __call__(self, event: Any) -> None:
+        found = self._stream()
         if found is None:
             return
-        await handle(found, event)
-        tell = heard_ref()
+        await self._handle(found, event)
+        tell = self._heard()
         if tell is not None:
             tell(getattr(found.buffer, "value", None) is not None)
-
-    stream.handle = handle_and_tell
 
 
 def frame_limit(stream: Any) -> int:
@@ -247,6 +302,10 @@ def missing_private_attributes(socket: HypercornSocket, loop: asyncio.AbstractEv
         ("WSStream.closed", hasattr(stream, "closed")),
         ("WSStream.buffer.value", hasattr(getattr(stream, "buffer", None), "value")),
         ("WSStream.handshake.extensions", hasattr(getattr(stream, "handshake", None), "extensions")),
+        ("WSStream.scope.headers", isinstance(getattr(stream, "scope", {}).get("headers"), list)),
+        ("H11WSConnection.h11_connection", hasattr(getattr(protocol_of(stream), "connection", None), "h11_connection")),
+        ("H11Protocol.can_read._event._waiters", isinstance(getattr(_can_read_event(stream), "_waiters", None), deque)),
+        ("app Queue._finished._waiters", isinstance(getattr(_queue_join_event(stream), "_waiters", None), deque)),
         ("WSStream.config.websocket_max_message_size", hasattr(stream.config, "websocket_max_message_size")),
         ("TCPServer.protocol", "protocol" in vars(server)),
         ("StreamReaderProtocol._task", isinstance(getattr(protocol, "_task", None), asyncio.Task)),

@@ -54,6 +54,8 @@ class Config:
     demo: str = "worldcup"
     worker_count: int = 1
     timezone: str = "UTC"  # the home time zone: which day a match belongs to
+    # A folder: the worker traces its allocations and writes a snapshot there on SIGUSR2 (bench only).
+    tracemalloc_dir: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -84,6 +86,7 @@ class Config:
             demo="draw" if env.get("LIVESCORES_DEMO") == "draw" else "worldcup",
             worker_count=int(env.get("WEB_CONCURRENCY", "1") or 1),
             timezone=_zone_name(env.get("LIVESCORES_TIMEZONE") or "UTC"),
+            tracemalloc_dir=env.get("LIVESCORES_TRACEMALLOC") or None,
         )
 
 

@@ -28,6 +28,9 @@ class Connection:
     A socket that takes longer than `send_timeout` to accept a message is stopped with 1013.
     """
 
+    # One per open socket: no instance dictionary.
+    __slots__ = ("_flusher", "_outbox", "_send", "_send_timeout", "_writer", "page", "role", "stopped")
+
     def __init__(
         self,
         role: Role,

@@ -277,6 +277,8 @@ class LiveSocketEndpoint:
         except BaseException:
             found.limits.release(role, address)
             raise
+        if writer is not None:
+            writer.accepted()
         opened = time.monotonic()
         close_code: int | None = None
         try:

@@ -89,6 +89,10 @@ class DirectWriter:
         self._transport.write(frame)
         return True
 
+    def accepted(self) -> None:
+        """After the 101: free what only the handshake needed (see compat.drop_handshake)."""
+        compat.drop_handshake(self._stream)
+
     def frame_limit(self) -> int:
         """The largest message Hypercorn reads into memory before the app sees it."""
         return compat.frame_limit(self._stream)

@@ -71,9 +71,12 @@ class Window:
     async def page_matches(self, page: Page) -> list[Match]:
         """What a page shows, in order: from the hub, which reads it from the store first if
         it holds no copy."""
+        await self._hold(page)
+        return self.hub.page_matches(page)
+
+    async def _hold(self, page: Page) -> None:
         if not self.hub.held(page):
             self.hub.hold(page, await self._read(page))
-        return self.hub.page_matches(page)
 
     async def open_page(self, page: Page) -> bool:
         """Hold a page's matches for a socket or stream about to show it; False when the page
@@ -85,8 +88,10 @@ class Window:
             return page.round is None or any(m.round == page.round for m in matches)
         if page.kind == "team" and await self.team(page.key) is None:
             return False
-        matches = await self.page_matches(page)
-        return page.kind != "match" or bool(matches)
+        if page.kind != "match":
+            await self._hold(page)  # its matches in order are the snapshot's business, not this check's
+            return True
+        return bool(await self.page_matches(page))
 
     async def _read(self, page: Page) -> list[Match]:
         if page.kind == "match":

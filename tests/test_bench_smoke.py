@@ -45,3 +45,21 @@ def test_a_goal_on_a_stored_calendar_reaches_exactly_the_pages_that_show_its_mat
     assert reach["goal_frames_per_goal_showing"] == reach["sockets_showing"] == 18
     assert reach["goal_frames_not_showing"] == 0
     assert reach["sockets_not_showing"] == 12
+
+
+@pytest.mark.slow
+def test_the_memory_bench_breaks_an_idle_socket_down_by_layer(tmp_path: Path) -> None:
+    report = tmp_path / "memory.json"
+    command = [sys.executable, "-m", "bench.memory", "--viewers", "200", "--json", str(report)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(report.read_text())
+    assert result["rss"]["connected"] == result["traced"]["connected"] == 200
+    layers = result["traced"]["layers"]
+    # Each socket holds the server's objects and the app's; the handshake's h11 state is let go.
+    assert layers["wsproto"]["bytes_per_socket"] > 0
+    assert layers["app"]["bytes_per_socket"] > 0
+    assert layers.get("h11", {"bytes_per_socket": 0})["bytes_per_socket"] < 1000
+    assert sum(layer["bytes_per_socket"] for layer in layers.values()) == pytest.approx(
+        result["traced"]["traced_bytes_per_socket"], abs=50
+    )

@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 
 from livescores import compat, socket
 from livescores.config import Config
-from livescores.transport import DirectWriter
+from livescores.transport import DirectWriter, text_frame
 
 from .servers import ROOT, free_port
 
@@ -28,11 +28,15 @@ LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
 
 
 class Probe:
-    """An ASGI app that looks, before accepting each socket, at what compat.py finds under it."""
+    """An ASGI app that looks, before accepting each socket, at what compat.py finds under it;
+    after accepting, drops the handshake's state and writes one frame straight to the socket."""
 
     def __init__(self) -> None:
         self.missing: list[str] | None = None
         self.writer: DirectWriter | None = None
+        self.headers_after: list[Any] | None = None
+        self.h11_after: object = None
+        self.idle_waiters: list[object] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "websocket":
@@ -43,10 +47,17 @@ class Probe:
         self.writer = DirectWriter.find(send)
         await receive()
         await send({"type": "websocket.accept"})
+        if self.writer is not None:
+            self.writer.accepted()
+            self.headers_after = scope["headers"]
+            self.h11_after = found.stream.send.__self__.connection.h11_connection
+            events = (compat._can_read_event(found.stream), compat._queue_join_event(found.stream))
+            self.idle_waiters = [event._waiters for event in events]
+            self.writer.write(text_frame("after the handshake"))
         await send({"type": "websocket.close", "code": 1000})
 
 
-async def probe_once() -> Probe:
+async def probe_once(received: list[str | bytes] | None = None) -> Probe:
     config = HypercornConfig()
     port = free_port()
     config.bind = [f"127.0.0.1:{port}"]
@@ -57,6 +68,9 @@ async def probe_once() -> Probe:
         for _ in range(100):
             try:
                 async with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=2) as ws:
+                    async for message in ws:
+                        if received is not None:
+                            received.append(message)
                     await ws.wait_closed()
                 break
             except OSError:
@@ -77,6 +91,20 @@ def test_every_private_attribute_compat_relies_on_exists_on_the_pinned_versions(
     # uvloop's transports are no asyncio.WriteTransport: duck-typed, they keep the fast path.
     assert probe.writer is not None
     assert compat.fast_path_available(), compat.fallback_reasons()
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_an_accepted_socket_keeps_nothing_of_its_handshake_and_still_works(loop: str) -> None:
+    received: list[str | bytes] = []
+    with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
+        probe = runner.run(probe_once(received))
+    assert probe.headers_after == []
+    assert probe.h11_after is compat.HANDSHAKE_OVER
+    assert probe.idle_waiters == [(), ()]  # the two events nothing waits for hold no deque
+    with pytest.raises(RuntimeError, match="after a WebSocket handshake"):
+        compat.HANDSHAKE_OVER.send(object())
+    # Frames still go out after it (the direct path), and so does the ASGI close.
+    assert received == ["after the handshake"]
 
 
 def test_a_socket_outside_hypercorn_falls_back_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
