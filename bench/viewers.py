@@ -194,6 +194,15 @@ async def serve(args: argparse.Namespace) -> None:
             answer(await worker.connect())
         elif line == "cpu":
             answer({"cpu": time.process_time(), "at": time.monotonic()})
+        elif line == "bytes":
+            viewers = worker.viewers
+            answer(
+                {
+                    "viewers": len(viewers),
+                    "bytes": sum(v.bytes for v in viewers),
+                    "messages": sum(v.messages for v in viewers),
+                }
+            )
         elif line == "report":
             answer(worker.report())
         elif line.startswith("arrivals "):
