@@ -95,9 +95,11 @@ class Server:
             return body
 
     def stall_lines(self) -> list[str]:
-        """What the app's stall watch logged (LIVESCORES_STALL_LOG_MS), newest last."""
+        """What the app's stall watch logged (LIVESCORES_STALL_LOG_MS), and its slow commits,
+        newest last."""
         lines = self.log_path.read_text(errors="replace").splitlines()
-        return [line for line in lines if "stalls:" in line and "logging event-loop" not in line][-200:]
+        wanted = ("stalls:", "slow commit")
+        return [line for line in lines if any(w in line for w in wanted) and "logging event-loop" not in line][-200:]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
