@@ -145,7 +145,10 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 # Beside N workers, Node `ws` holds what one worker holds: its one process, one core.
                 each = replace(options, viewers=viewers // args.workers) if name == "node" else options
                 print(f"# {args.mode}: {each.viewers} viewers on {name} ...", file=sys.stderr, flush=True)
+                load = os.getloadavg()[0]
                 run[name] = await one_server(name, Path(folder), each, args.mode, board)
+                # The machine is shared: how busy it was, before and after this server's run.
+                run[name]["load_average"] = [round(load, 2), round(os.getloadavg()[0], 2)]
             results["runs"].append(run)
             print(table(run), flush=True)
     return results
