@@ -33,11 +33,11 @@ TOP_STACKS = 2
 
 
 def describe(frame: FrameType | None, depth: int = STACK_DEPTH) -> str:
-    """A stack as one line, innermost last: `file:line function < ...`."""
+    """A stack as one line, outermost first: `file:line function > ... > file:line function`."""
     if frame is None:
         return "?"
     frames = traceback.extract_stack(frame, limit=depth)
-    return " > ".join(f"{f.filename.rsplit('/', 2)[-2:][-1]}:{f.lineno} {f.name}" for f in frames)
+    return " > ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames)
 
 
 class StallWatch:
@@ -104,10 +104,11 @@ class StallWatch:
     def _cpu(self) -> tuple[float, float]:
         """The loop thread's time on a CPU and waiting for one, in seconds (Linux; else zeros):
         a stall with little of the first was the machine's, not the loop's own work."""
+        if self._schedstat is None:
+            return 0.0, 0.0
         try:
-            assert self._schedstat is not None
             running, waiting = self._schedstat.read_text().split()[:2]
-        except (OSError, ValueError, AssertionError):
+        except (OSError, ValueError):
             return 0.0, 0.0
         return int(running) / 1e9, int(waiting) / 1e9
 
