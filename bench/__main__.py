@@ -20,6 +20,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from importlib.metadata import version
 from importlib.util import find_spec
 from pathlib import Path
@@ -34,6 +35,7 @@ from .slow import slow
 from .viewers import raise_file_limit
 
 SCORER_SOCKETS = 200
+VIEWERS_PER_PROCESS = 19_000
 
 
 def machine() -> dict[str, Any]:
@@ -60,6 +62,11 @@ def machine() -> dict[str, Any]:
 
 
 async def one_server(name: str, work: Path, options: Options, mode: str, board: dict[str, object]) -> dict[str, Any]:
+    if name == "app" and options.workers > 1 and options.server_cpus is not None:
+        # Several workers are not pinned to the server's one core: workers and load generator
+        # share every core, as the kernel schedules them.
+        every = f"0-{(os.cpu_count() or 2) - 1}"
+        options = replace(options, server_cpus=every, client_cpus=every)
     cpus = options.server_cpus
     server: Server = (
         start_app(
@@ -67,6 +74,9 @@ async def one_server(name: str, work: Path, options: Options, mode: str, board: 
             cpus,
             options.viewers + SCORER_SOCKETS + options.writers + max(options.stalled, default=0),
             options.matches,
+            _app_env(options),
+            options.workers,
+            options.redis_url,
         )
         if name == "app"
         else start_node(work, cpus, board)
@@ -83,6 +93,17 @@ async def one_server(name: str, work: Path, options: Options, mode: str, board: 
         raise RuntimeError(f"{name}: {error}\n--- server log (tail) ---\n{server.log()}") from error
     finally:
         server.stop()
+
+
+def _app_env(options: Options) -> dict[str, str]:
+    """What the bench's options set in the app's environment."""
+    # Scorers' room is kept out of the file limit's budget (100 by default): at 19,900 viewers
+    # under a limit of 20,000 that would leave 19,836 for viewers. The bench needs its writers'
+    # sockets and a few of its own (the timed scorer, the calendar's, slow mode's ten).
+    env: dict[str, str] = {"LIVESCORES_MAX_SCORER_SOCKETS": str(options.writers + 20)}
+    if options.stall_log_ms > 0:
+        env["LIVESCORES_STALL_LOG_MS"] = str(options.stall_log_ms)
+    return env
 
 
 async def run_all(args: argparse.Namespace) -> dict[str, Any]:
@@ -110,11 +131,24 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 write_seconds=args.write_seconds,
                 py_spy=args.py_spy,
                 matches=args.matches,
+                stall_log_ms=args.stall_log_ms,
+                workers=args.workers,
+                redis_url=args.redis_url if args.bus == "redis" else None,
+                idle_seconds=args.idle_seconds,
             )
+            # A viewer process holds its share of the sockets under the file limit (20,000 here).
+            options = replace(options, processes=max(options.processes, -(-viewers // VIEWERS_PER_PROCESS)))
             run: dict[str, Any] = {"mode": args.mode, "viewers": viewers}
+            if args.workers > 1:
+                run["workers"], run["bus"] = args.workers, args.bus
             for name in args.servers:
-                print(f"# {args.mode}: {viewers} viewers on {name} ...", file=sys.stderr, flush=True)
-                run[name] = await one_server(name, Path(folder), options, args.mode, board)
+                # Beside N workers, Node `ws` holds what one worker holds: its one process, one core.
+                each = replace(options, viewers=viewers // args.workers) if name == "node" else options
+                print(f"# {args.mode}: {each.viewers} viewers on {name} ...", file=sys.stderr, flush=True)
+                load = os.getloadavg()[0]
+                run[name] = await one_server(name, Path(folder), each, args.mode, board)
+                # The machine is shared: how busy it was, before and after this server's run.
+                run[name]["load_average"] = [round(load, 2), round(os.getloadavg()[0], 2)]
             results["runs"].append(run)
             print(table(run), flush=True)
     return results
@@ -166,6 +200,25 @@ def main() -> None:
         type=int,
         default=0,
         help="matches stored before the app starts (10 today, the rest on other days); 0: the demo draw",
+    )
+    parser.add_argument(
+        "--stall-log-ms",
+        type=float,
+        default=0.0,
+        help="the app logs event-loop stalls longer than this, with what ran (in the JSON as `stalls`); 0: off",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="the app's Hypercorn workers (hypercorn -w N)")
+    parser.add_argument(
+        "--bus", choices=("memory", "redis"), default="memory", help="the bus between the app's workers"
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), help="with --bus redis"
+    )
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=0.0,
+        help="latency mode: after the goals, count the bytes an idle socket gets for this long (matches in play)",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--smoke", action="store_true", help="200 viewers, 5 goals, 200 ms apart")

@@ -88,6 +88,7 @@ class Scorer:
         self.home_scores = {m.decode(): score for m, score in board_scores(snapshot.encode())}
         self.accepted = 0
         self.refused = 0
+        self.answered: list[float] = []  # when each feedback line came (time.monotonic())
         # One per goal sent by `goals_answered`, resolved by the feedback line that answers it.
         self._waiting: deque[asyncio.Future[bool]] = deque()
         self.reader = asyncio.create_task(self._read())
@@ -125,6 +126,7 @@ class Scorer:
         async for message in self.socket:
             text = str(message)
             if 'hx-target="#feedback"' in text:
+                self.answered.append(time.monotonic())
                 accepted = 'class="ok"' in text
                 if accepted:
                     self.accepted += 1

@@ -132,7 +132,7 @@ def _warm_up(server: Server) -> None:
 async def trace_run(viewers: int, top: int, keep: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         traces = keep or Path(folder) / "traces"
-        server = start_app(Path(folder), "0", viewers + 100, extra_env={"LIVESCORES_TRACEMALLOC": str(traces)})
+        server = start_app(Path(folder), "0", viewers + 100, env_extra={"LIVESCORES_TRACEMALLOC": str(traces)})
         try:
             _warm_up(server)
             await asyncio.sleep(0.5)

@@ -120,7 +120,33 @@ def table(run: dict[str, Any]) -> str:
         return "\n".join(
             line for name in ("app", "node") if run.get(name) for line in _slow_lines(title, name, run[name])
         )
-    return "\n".join([*_lines(title, LATENCY_ROWS, app, node), *_calendar_lines(app)]) + "\n"
+    if run.get("workers"):
+        title += f" (app: {run['workers']} workers, bus {run['bus']}; node: {node.get('connected', 0):,})"
+    extra = [*_calendar_lines(app), *_tail_lines(app, node)]
+    return "\n".join([*_lines(title, LATENCY_ROWS, app, node), *extra]) + "\n"
+
+
+def _tail_lines(app: dict[str, Any], node: dict[str, Any]) -> list[str]:
+    """Per goal, the last viewer (app / node); the workers' share; what an idle socket got."""
+    lines = []
+    if app.get("last_viewer_per_goal_ms") and node.get("last_viewer_per_goal_ms"):
+        pairs = zip(app["last_viewer_per_goal_ms"], node["last_viewer_per_goal_ms"], strict=False)
+        lines.append("- last viewer per goal, app / node (ms): " + ", ".join(f"{a:.0f}/{n:.0f}" for a, n in pairs))
+    if app.get("workers"):
+        workers = app["workers"]
+        lines.append(
+            f"- workers: sockets {workers['sockets_per_worker']}, the scorer on worker {workers['scorer_worker']}, "
+            f"bus subscribers {workers.get('bus_subscribers', '-')}"
+        )
+    if app.get("idle"):
+        idle = app["idle"]
+        lines.append(
+            f"- idle socket, matches in play, over {idle['seconds']} s: {idle['bytes_per_socket_per_minute']} bytes"
+            f" and {idle['messages_per_socket_per_minute']} messages a minute"
+        )
+    if app.get("stalls"):
+        lines.append(f"- the app logged {len(app['stalls'])} stall lines (see `stalls` in the JSON)")
+    return lines
 
 
 def _calendar_lines(app: dict[str, Any]) -> list[str]:

@@ -41,6 +41,10 @@ class Options:
     write_seconds: float = 10.0
     py_spy: Path | None = None
     matches: int = 0
+    stall_log_ms: float = 0.0  # the app logs event-loop stalls longer than this (0: off)
+    workers: int = 1  # the app's Hypercorn workers (`hypercorn -w N`)
+    redis_url: str | None = None  # the bus between them; None: each worker's own (memory)
+    idle_seconds: float = 0.0  # after the goals: how long to count what reaches an idle socket
 
 
 def _median(values: list[float]) -> float | None:
@@ -203,6 +207,17 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
 
         reports = await viewers.ask(f"arrivals {target} {first} {first + len(sent) - 1}")
         result.update(latencies(reports, sent, first))
+        if scorer.answered:
+            # The scorer's feedback line comes once the goal is stored and its pass handed to
+            # every socket: a slow one shows where a slow goal was held up.
+            result["scorer_answer_ms"] = [_ms(answer - at) for at, answer in zip(sent, scorer.answered, strict=False)]
+        stalls = server.stall_lines()
+        if stalls:
+            result["stalls"] = stalls
+        if len(server.pids) > 1:
+            result["workers"] = workers_report(server, scorer, options)
+        if options.idle_seconds > 0:
+            result["idle"] = await idle_bytes(viewers, options.idle_seconds)
         if probes is not None:
             result["page"] = summarise(probes, options.page_rate, fan_outs(reports, sent, first))
         result["rss_end_mib"] = round(server.rss_kib() / 1024, 1)
@@ -215,6 +230,45 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
         await viewers.close()
         await scorer.close()
     return result
+
+
+async def idle_bytes(viewers: ViewerProcesses, seconds: float) -> dict[str, Any]:
+    """What reaches a socket while no goal is scored, the matches in play and their clocks
+    running: bytes (frames and their headers, pings included) and messages per socket per minute."""
+    before = await viewers.ask("bytes")
+    started = time.monotonic()
+    await asyncio.sleep(seconds)
+    after = await viewers.ask("bytes")
+    minutes = (time.monotonic() - started) / 60
+    count = sum(a["viewers"] for a in after) or 1
+    received = sum(a["bytes"] for a in after) - sum(b["bytes"] for b in before)
+    messages = sum(a["messages"] for a in after) - sum(b["messages"] for b in before)
+    return {
+        "seconds": round(minutes * 60, 1),
+        "bytes_per_socket_per_minute": round(received / count / minutes, 1),
+        "messages_per_socket_per_minute": round(messages / count / minutes, 2),
+    }
+
+
+def workers_report(server: Server, scorer: Scorer, options: Options) -> dict[str, Any]:
+    """With several workers: how the viewers spread over them, which one the scorer's socket
+    reached (every goal reached the others' viewers through the bus), and the bus's subscribers."""
+    report: dict[str, Any] = {
+        "count": len(server.pids),
+        "sockets_per_worker": server.worker_sockets(),
+        "scorer_worker": server.worker_of(scorer.socket.local_address[1]),
+    }
+    if options.redis_url is not None:
+        import redis
+
+        channel = server.extras.get("channel", "")
+        client = redis.Redis.from_url(options.redis_url)
+        try:
+            report["bus"] = "redis"
+            report["bus_subscribers"] = int(dict(client.pubsub_numsub(channel)).get(channel.encode(), 0))
+        finally:
+            client.close()
+    return report
 
 
 async def calendar_checks(server: Server) -> dict[str, Any]:
@@ -275,6 +329,8 @@ def latencies(reports: list[dict[str, Any]], sent: list[float], first: int) -> d
         "goals": len(sent),
         "last_viewer_median_ms": _ms(_median(last)),
         "last_viewer_max_ms": _ms(max(last, default=None)),
+        # Which goal was slow says more than the max: the first, one in the middle, every tenth.
+        "last_viewer_per_goal_ms": [_ms(t) for t in last],
         "typical_viewer_median_ms": _ms(_median(typical)),
         "lost": lost,
         "superseded": sum(r["superseded"] for r in reports),

@@ -49,6 +49,8 @@ class Server:
     extras: dict[str, str] = field(default_factory=dict)
     # With `--matches`: what bench.calendar_load stored before the start (today's pages).
     calendar: dict[str, Any] | None = None
+    # With `--workers N`: every worker process (`pid` is the first); memory and CPU are summed.
+    pids: list[int] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -59,19 +61,45 @@ class Server:
         return self.url
 
     def rss_kib(self) -> int:
-        """Resident memory of the process that serves the sockets, in KiB."""
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-        return int(found.group(1)) if found else 0
+        """Resident memory of the processes that serve the sockets, in KiB."""
+        total = 0
+        for pid in self.pids or [self.pid]:
+            status = Path(f"/proc/{pid}/status").read_text()
+            found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+            total += int(found.group(1)) if found else 0
+        return total
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        total = 0
+        for pid in self.pids or [self.pid]:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / CLOCK_TICKS
+
+    def worker_sockets(self) -> list[int]:
+        """Per worker process, the TCP connections to the server's port it holds."""
+        inodes = _connection_inodes(self.port)
+        return [len(_socket_inodes(pid) & inodes) for pid in self.pids or [self.pid]]
+
+    def worker_of(self, client_port: int) -> int | None:
+        """Which worker (its index in `pids`) holds the connection from a local client port."""
+        inode = _connection_inodes(self.port, client_port)
+        for index, pid in enumerate(self.pids or [self.pid]):
+            if _socket_inodes(pid) & inode:
+                return index
+        return None
 
     def health(self) -> dict[str, object]:
         with urllib.request.urlopen(self.url + "/healthz", timeout=10) as response:
             body: dict[str, object] = json.loads(response.read())
             return body
+
+    def stall_lines(self) -> list[str]:
+        """What the app's stall watch logged (LIVESCORES_STALL_LOG_MS), and its slow commits,
+        newest last."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        wanted = ("stalls:", "slow commit")
+        return [line for line in lines if any(w in line for w in wanted) and "logging event-loop" not in line][-200:]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
@@ -84,6 +112,47 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+
+
+def _connection_inodes(server_port: int, client_port: int | None = None) -> set[str]:
+    """The inodes of the server's side of established connections on its port (IPv4 loopback)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+        if state != "01" or int(local.rsplit(":", 1)[1], 16) != server_port:
+            continue
+        if client_port is None or int(remote.rsplit(":", 1)[1], 16) == client_port:
+            found.add(inode)
+    return found
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def _child_pids(pid: int, count: int, timeout: float = 30) -> list[int]:
+    """Hypercorn's `count` spawned worker processes."""
+    deadline = time.monotonic() + timeout
+    found: list[int] = []
+    while time.monotonic() < deadline:
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        found = [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        if len(found) >= count:
+            return sorted(found)
+        time.sleep(0.05)
+    return sorted(found) or [pid]
 
 
 def _child_pid(pid: int, timeout: float = 10) -> int:
@@ -115,10 +184,18 @@ def _wait_healthy(server: Server, timeout: float = 60) -> None:
 
 
 def start_app(
-    work_dir: Path, cpus: str | None, max_sockets: int, matches: int = 0, extra_env: dict[str, str] | None = None
+    work_dir: Path,
+    cpus: str | None,
+    max_sockets: int,
+    matches: int = 0,
+    env_extra: dict[str, str] | None = None,
+    workers: int = 1,
+    redis_url: str | None = None,
 ) -> Server:
     """`hypercorn --config hypercorn.toml livescores:app`, one worker, on a fresh SQLite file;
-    with `matches`, on one that holds that many (see bench/calendar_load.py); `extra_env` on top."""
+    with `matches`, on one that holds that many (see bench/calendar_load.py). With `workers`,
+    `hypercorn -w N` (the workers share the listening socket) and, with `redis_url`, Redis as
+    the bus between them, on a channel of this run's own."""
     port = free_port()
     database = work_dir / f"livescores-{port}.db"
     calendar = None
@@ -141,23 +218,42 @@ def start_app(
         # Every viewer comes from a few loopback addresses; the default (1,000 per address)
         # would refuse most of a large run's viewers.
         LIVESCORES_MAX_SOCKETS_PER_ADDRESS=str(max_sockets),
-        # Clock re-renders every minute would push rows in the middle of a measurement.
-        LIVESCORES_CLOCK_INTERVAL="3600",
         # The figures are for goals in ten matches kicked off, as in the reference runs.
         LIVESCORES_DEMO="draw",
         PYTHONUNBUFFERED="1",
     )
-    env.update(extra_env or {})
+    env.update(env_extra or {})
+    if redis_url is not None:
+        env.update(REDIS_URL=redis_url, LIVESCORES_CHANNEL=f"livescores-bench:{port}")
     hypercorn = str(Path(sys.executable).with_name("hypercorn"))
     command = [hypercorn, "--config", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}", "livescores:app"]
+    if workers > 1:
+        command[1:1] = ["--workers", str(workers)]
     log_path = work_dir / f"app-{port}.log"
     process = subprocess.Popen(
         pinned(command, cpus), cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT
     )
     server = Server("app", port, process, log_path, work_dir, database, calendar=calendar)
+    if redis_url is not None:
+        server.extras["channel"] = env["LIVESCORES_CHANNEL"]
     _wait_healthy(server)
-    server.pid = _child_pid(process.pid)
+    if workers > 1:
+        server.pids = _child_pids(process.pid, workers)
+        server.pid = server.pids[0]
+        _wait_started(server)  # every worker serves: each has opened its services
+    else:
+        server.pid = _child_pid(process.pid)
     return server
+
+
+def _wait_started(server: Server, timeout: float = 60) -> None:
+    """A worker has started when it has logged how scorers sign in (the end of its start-up)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.log_path.read_text(errors="replace").count("Scorers sign in") >= len(server.pids):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"not every worker started:\n{server.log()}")
 
 
 def install_ws() -> Path:

@@ -19,7 +19,10 @@ from typing import Any
 
 from .wsclient import Viewer, open_viewer
 
-CONNECT_ATTEMPTS = 3
+# A worker at its socket cap refuses (1013), and with several workers the next try may reach
+# another: at 19,900 sockets per worker under a 20,000 file limit the workers' share of the
+# accepts decides who is full first.
+CONNECT_ATTEMPTS = 10
 SLOW_CONNECT = 0.5
 
 
@@ -91,6 +94,7 @@ class Worker:
                         retries += 1
                         if attempt == CONNECT_ATTEMPTS - 1:
                             self.errors[type(error).__name__ + ": " + str(error)[:80]] += 1
+                        await asyncio.sleep(0.05 * attempt)
                         continue
                     self.viewers.append(viewer)
                     return
@@ -194,6 +198,15 @@ async def serve(args: argparse.Namespace) -> None:
             answer(await worker.connect())
         elif line == "cpu":
             answer({"cpu": time.process_time(), "at": time.monotonic()})
+        elif line == "bytes":
+            viewers = worker.viewers
+            answer(
+                {
+                    "viewers": len(viewers),
+                    "bytes": sum(v.bytes for v in viewers),
+                    "messages": sum(v.messages for v in viewers),
+                }
+            )
         elif line == "report":
             answer(worker.report())
         elif line.startswith("arrivals "):

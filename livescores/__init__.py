@@ -29,12 +29,14 @@ from .scoreboard import Scoreboard
 from .services import EXTENSION_KEY, Services
 from .socket import LiveSocketEndpoint
 from .socket_limits import SocketLimits
+from .stalls import StallWatch
 from .store import Store
 from .window import clock_for
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("livescores")
 DRAIN_KEY = "livescores.drain"
+STALLS_KEY = "livescores.stalls"
 SOCKETS_KEY = "livescores.sockets"
 
 
@@ -66,6 +68,9 @@ def create_app(config: Config | None = None) -> Quart:
         _configure_logging()
         if config.tracemalloc_dir:
             SnapshotOnSignal(Path(config.tracemalloc_dir)).install(asyncio.get_running_loop())
+        if config.stall_log_ms > 0:
+            app.extensions[STALLS_KEY] = watch = StallWatch(config.stall_log_ms)
+            watch.start()
         store = Store(config.database_url)
         bus = open_bus(config.bus_url, config.bus_channel, config.bus_verify_tls)
         # Scorers' room is kept out of the file limit's budget first, so viewers never take it.
@@ -111,6 +116,9 @@ def create_app(config: Config | None = None) -> Quart:
     @app.after_serving
     async def close_services() -> None:
         await sockets.stop()
+        watch: StallWatch | None = app.extensions.pop(STALLS_KEY, None)
+        if watch is not None:
+            watch.stop()
         drain: Drain | None = app.extensions.pop(DRAIN_KEY, None)
         if drain is not None:
             await drain.uninstall()

@@ -48,6 +48,8 @@ class Config:
     clock_interval_seconds: float = 15.0
     viewer_count_seconds: float = 5.0
     store_poll_seconds: float = 2.0
+    # Above 0: log every event-loop stall longer than this many milliseconds, and what ran (stalls.py).
+    stall_log_ms: float = 0.0
     create_demo_matches: bool = True
     # "worldcup": a real match day of the 2022 World Cup moved onto today (demo.py);
     # "draw": ten random Premier League matches already kicked off, which the tests build on.
@@ -82,6 +84,7 @@ class Config:
             clock_interval_seconds=_number(env, "LIVESCORES_CLOCK_INTERVAL", 15.0),
             viewer_count_seconds=_number(env, "LIVESCORES_VIEWER_COUNT_INTERVAL", 5.0),
             store_poll_seconds=_number(env, "LIVESCORES_STORE_POLL", 2.0),
+            stall_log_ms=_number(env, "LIVESCORES_STALL_LOG_MS", 0.0),
             create_demo_matches=env.get("LIVESCORES_DEMO", "1") not in {"0", "false", "no"},
             demo="draw" if env.get("LIVESCORES_DEMO") == "draw" else "worldcup",
             worker_count=int(env.get("WEB_CONCURRENCY", "1") or 1),

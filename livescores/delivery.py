@@ -85,7 +85,7 @@ def install(app: Quart) -> None:
     static_folder = Path(app.static_folder or "static")
 
     @app.context_processor
-    def inline_style() -> dict[str, Markup]:
+    async def inline_style() -> dict[str, Markup]:
         return {"inline_stylesheet": stylesheet(static_folder)[0]}
 
     @app.url_defaults

@@ -41,7 +41,7 @@ def follows(match: Match, teams: Iterable[str]) -> bool:
 
 
 @blueprint.app_context_processor
-def followed_teams() -> dict[str, tuple[str, ...]]:
+async def followed_teams() -> dict[str, tuple[str, ...]]:
     return {"followed": followed()}
 
 

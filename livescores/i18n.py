@@ -213,7 +213,7 @@ def install(app: Quart) -> None:
         _current.set(chosen_language(request.cookies.get(COOKIE), request.headers.get("Accept-Language")))
 
     @app.context_processor
-    def languages() -> dict[str, Any]:
+    async def languages() -> dict[str, Any]:
         return {"lang": language(), "languages": LANGUAGES, "region_id": region_id}
 
     @app.after_request

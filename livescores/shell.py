@@ -17,7 +17,7 @@ def _static() -> Path:
 
 
 @blueprint.app_context_processor
-def rendered_at() -> dict[str, str]:
+async def rendered_at() -> dict[str, str]:
     return {"rendered_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 

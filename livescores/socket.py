@@ -55,6 +55,8 @@ ABUSE_LIMIT = 100  # refused messages in a row before a socket counts as hostile
 # Well inside the 55 s after which Heroku's router drops a silent connection.
 PING_SECONDS = 20.0
 PINGS_BETWEEN_YIELDS = 1000
+# The pings go out a share at a time, one share this often, each socket once per PING_SECONDS.
+PING_STEP_SECONDS = 0.1
 COLLECTION_CHECK_SECONDS = 5.0
 CLOSE_SECONDS = 1.0  # for what is left to send before a close, and for the close itself
 # A socket that answers no ping for this long is gone (1001); a message left half sent this
@@ -193,9 +195,18 @@ class LiveSocketEndpoint:
             self.collector.check(len(hub.connections))
 
     async def _keep_pinging(self, interval: float) -> None:
+        """Every socket once per interval, a share of them every PING_STEP_SECONDS. Pinged all at
+        once, thousands of sockets answered together, and reading their pongs (a wake-up and a
+        parse each, in the server) held the loop for the best part of a second, once every
+        interval: a goal sent then reached its viewers that much later."""
         while True:
-            await asyncio.sleep(interval)
-            await self.ping_all()
+            due = list(self.writers)
+            steps = max(1, round(interval / PING_STEP_SECONDS))
+            for step in range(steps):
+                await asyncio.sleep(interval / steps)
+                for writer in due[step::steps]:
+                    if writer in self.writers:  # not one that closed since the round began
+                        writer.write(PING_FRAME)
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Not a coroutine itself: each open socket would keep one more frame waiting on serve's.

@@ -10,6 +10,7 @@ are stored exactly as everything else reads them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,6 +27,12 @@ from .batches import MatchChange, Outcome, Request, write_batch
 from .codec import FIXTURE_COLUMNS, StoredState, event_from_row
 from .matches import Event, Match
 from .schema import events_table
+
+log = logging.getLogger(__name__)
+
+# A commit that takes longer than this is logged: with synchronous=FULL it waits for the disk
+# (the WAL's fsync, and a checkpoint's), and each goal of its batch waits with it.
+SLOW_COMMIT_SECONDS = 0.1
 
 _EVENT_COLUMNS = ("match_id", "version", "kind", "payload", "at", "recorded_by", "recorded_at")
 _INSERTED_COLUMNS = (*_EVENT_COLUMNS, "account_id", "client_address", "user_agent")
@@ -196,7 +203,11 @@ class SQLiteBatches:
             db.execute("BEGIN IMMEDIATE")
             self._io.db = db
             result = write_batch(self._io, requests, committed)
+            started = time.perf_counter()
             db.execute("COMMIT")
+            took = time.perf_counter() - started
+            if took > SLOW_COMMIT_SECONDS:
+                log.info("store: slow commit, %.0f ms for a batch of %d events", took * 1000, len(requests))
         except BaseException as error:
             # Whatever failed, nothing of this transaction stays; the next batch starts afresh.
             self._disconnect()

@@ -35,13 +35,16 @@ from .share import share_of
 blueprint = Blueprint("views", __name__)
 
 
+# Every context processor of the app is a coroutine: Quart runs a plain function in its thread
+# pool, a hop to another thread and back for each one on every page, and those threads then
+# contend for the interpreter with the loop that is sending a goal to thousands of sockets.
 @blueprint.app_context_processor
-def people_watching() -> dict[str, int]:
+async def people_watching() -> dict[str, int]:
     return {"watching": services().hub.watching}
 
 
 @blueprint.app_context_processor
-def clock_reference() -> dict[str, Callable[[], str]]:
+async def clock_reference() -> dict[str, Callable[[], str]]:
     """The server's time as a page is made: the page's match clocks count from it."""
     return {"server_time": lambda: datetime.now(UTC).isoformat(timespec="milliseconds")}
 

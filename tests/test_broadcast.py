@@ -124,3 +124,23 @@ async def test_a_page_gets_at_most_one_message_per_pass_interval(live: Services)
         await settle(live)
     assert len(viewer.messages) == 4, "the snapshot and one message per change"
     assert time.monotonic() - started >= 2 * PASS_INTERVAL, "three passes back to back span two intervals"
+
+
+async def test_a_change_does_not_wait_for_a_pass_that_only_tells_the_count(live: Services) -> None:
+    live.hub.pass_slice_seconds = 0  # a pass yields at every look at the clock
+    viewers = await attach_viewers(live, SLICE_CHECK_EVERY * 4)
+    await settle(live)
+    live.hub.show_watching(1234)
+    # Until the count's pass wrote its first slice (the pass yields between slices).
+    while all(len(viewer.messages) < 2 for viewer in viewers):  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    match = live.hub.matches[0]
+    newer = dataclasses.replace(match, version=match.version + 1, home_score=match.home_score + 1)
+    live.hub.apply(newer, "home")
+    await settle(live)
+    for viewer in viewers:
+        assert "1,234 watching" in viewer.messages[-1], "every socket is told the count"
+        assert rows(viewer.messages[-1])[match.id].version == newer.version
+    # The sockets the count's pass had not reached got one message with both, not the count and
+    # then the goal: all but its first slice or two.
+    assert sum(len(viewer.messages) == 2 for viewer in viewers) >= SLICE_CHECK_EVERY * 2

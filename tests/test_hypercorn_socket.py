@@ -177,6 +177,35 @@ async def test_every_socket_written_to_directly_is_pinged(served: Served) -> Non
         writer.close()
 
 
+@pytest.fixture
+async def pinging(tmp_path: Path) -> AsyncIterator[Served]:
+    """A server that pings every socket once a second (a third of its 3 s silence allowed)."""
+    async for found in serving(app_config(tmp_path, ping_timeout_seconds=3.0)):
+        yield found
+
+
+async def test_pings_go_out_a_share_at_a_time_and_reach_every_socket(pinging: Served) -> None:
+    """Thousands of pongs at once would hold the loop up: each socket is pinged once per
+    interval, but not all in the same moment."""
+    sockets = [await raw_socket(pinging) for _ in range(20)]
+    loop = asyncio.get_running_loop()
+    try:
+        # Each socket's first ping comes within two intervals (it may join after a round began).
+        first = await asyncio.gather(
+            *(asyncio.wait_for(reader.readexactly(2), 5) for reader, _ in sockets), return_exceptions=False
+        )
+        assert first == [b"\x89\x00"] * 20
+        arrived = []
+        for reader, _ in sockets:  # the next round: each gets one more, at its own step of the second
+            assert await asyncio.wait_for(reader.readexactly(2), 5) == b"\x89\x00"
+            arrived.append(loop.time())
+        # Twenty sockets fall in ten steps of a tenth of a second each: spread over most of a second.
+        assert max(arrived) - min(arrived) >= 0.4
+    finally:
+        for _, writer in sockets:
+            writer.close()
+
+
 async def test_connections_are_freed_when_they_close_without_a_cyclic_collection(served: Served) -> None:
     gc.collect()
     gc.disable()  # whatever is still there afterwards was left to the cyclic collector
