@@ -29,7 +29,7 @@ class Connection:
     """
 
     # One per open socket: no instance dictionary.
-    __slots__ = ("_flusher", "_outbox", "_send", "_send_timeout", "_writer", "page", "role", "stopped")
+    __slots__ = ("_flusher", "_outbox", "_send", "_send_timeout", "_writer", "language", "page", "role", "stopped")
 
     def __init__(
         self,
