@@ -25,6 +25,8 @@ from functools import cache, partial
 from importlib import metadata
 from typing import Any, NamedTuple
 
+from .deflate import Agreement, Inflater
+
 log = logging.getLogger(__name__)
 
 # The releases whose internals this module was written and tested against.
@@ -37,7 +39,7 @@ TRANSPORT_METHODS = ("write", "is_closing", "get_write_buffer_size", "get_extra_
 try:  # another ASGI server without Hypercorn installed still works, through ASGI send
     from hypercorn.asyncio.tcp_server import TCPServer
     from hypercorn.protocol.h11 import H11Protocol
-    from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
+    from hypercorn.protocol.ws_stream import ASGIWebsocketState, Handshake, WSStream
 
     HYPERCORN_VERSION: str | None = metadata.version("hypercorn")
     HANDSHAKE: Any = ASGIWebsocketState.HANDSHAKE
@@ -45,6 +47,7 @@ try:  # another ASGI server without Hypercorn installed still works, through ASG
 except ImportError:  # pragma: no cover
     HYPERCORN_VERSION = None
     HANDSHAKE = CONNECTED = object()
+    Handshake = object  # type: ignore[misc,assignment]
 
 _warned: set[str] = set()
 _fallbacks: set[str] = set()
@@ -152,6 +155,37 @@ def decline_compression(stream: Any) -> None:
     stream.handshake.extensions = None
 
 
+def offered_extensions(stream: Any) -> list[str] | None:
+    """Before accept: the client's `Sec-WebSocket-Extensions`, split at its commas."""
+    offered = getattr(stream.handshake, "extensions", None)
+    return offered if isinstance(offered, list) else None
+
+
+def accept_deflate(stream: Any, agreed: Agreement) -> None:
+    """Before accept: Hypercorn negotiates nothing itself (its permessage-deflate would compress
+    every message with a compressor per socket); the app's answer is sent in the handshake
+    response, and the app's inflater reads what the client sends compressed."""
+    handshake = stream.handshake
+    handshake.extensions = None
+    handshake.__class__ = _DeflateHandshake
+    handshake.agreed = (agreed.response.encode(), Inflater(frame_limit(stream), agreed.client_context_takeover))
+
+
+class _DeflateHandshake(Handshake):
+    """Hypercorn's handshake, answering with the app's permessage-deflate and installing its
+    inflater in the WebSocket parser (wsproto's) the handshake makes, before any frame is read."""
+
+    agreed: tuple[bytes, Inflater]
+
+    def accept(self, subprotocol: str | None, additional_headers: Any) -> tuple[int, list[Any], Any]:
+        response, inflater = self.agreed
+        status, headers, connection = super().accept(subprotocol, additional_headers)
+        headers.append((b"sec-websocket-extensions", response))
+        protocol: Any = connection._proto
+        protocol.extensions = protocol._frame_decoder.extensions = [inflater]
+        return status, headers, connection
+
+
 def watch_receiving(stream: Any, heard: Callable[[bool], None]) -> None:
     """After each chunk the peer sends (a pong, a frame, a piece of one), `heard(partial)`,
     with `partial` true while a message is only partly received: Hypercorn answers pings and
@@ -237,6 +271,16 @@ def spawn_kwargs() -> dict[str, Any] | None:
     return kwargs if isinstance(kwargs, dict) else None
 
 
+def _parser_has_extensions() -> bool:
+    from wsproto.connection import Connection, ConnectionType
+
+    protocol = getattr(Connection(ConnectionType.SERVER), "_proto", None)
+    decoder = getattr(protocol, "_frame_decoder", None)
+    return isinstance(getattr(protocol, "extensions", None), list) and isinstance(
+        getattr(decoder, "extensions", None), list
+    )
+
+
 def missing_private_attributes(socket: HypercornSocket, loop: asyncio.AbstractEventLoop) -> list[str]:
     """Every private attribute this module relies on that is missing, on a live Hypercorn
     WebSocket (before accept) and its event loop: empty on the tested versions."""
@@ -247,6 +291,8 @@ def missing_private_attributes(socket: HypercornSocket, loop: asyncio.AbstractEv
         ("WSStream.closed", hasattr(stream, "closed")),
         ("WSStream.buffer.value", hasattr(getattr(stream, "buffer", None), "value")),
         ("WSStream.handshake.extensions", hasattr(getattr(stream, "handshake", None), "extensions")),
+        ("WSStream.handshake is a Handshake", isinstance(getattr(stream, "handshake", None), Handshake)),
+        ("wsproto Connection._proto._frame_decoder.extensions", _parser_has_extensions()),
         ("WSStream.config.websocket_max_message_size", hasattr(stream.config, "websocket_max_message_size")),
         ("TCPServer.protocol", "protocol" in vars(server)),
         ("StreamReaderProtocol._task", isinstance(getattr(protocol, "_task", None), asyncio.Task)),

@@ -36,7 +36,7 @@ from .render import (
     viewers_fragment,
 )
 from .tables import LiveTables
-from .transport import text_frame
+from .transport import Encoded
 
 __all__ = [
     "BOARD_KEY",
@@ -69,7 +69,7 @@ class PageView:
     page: Page
     ids: set[str]
     sockets: int = 0
-    snapshots: dict[Role, tuple[str, bytes]] = field(default_factory=dict)
+    snapshots: dict[Role, tuple[str, Encoded]] = field(default_factory=dict)
 
 
 def _held_key(page: Page) -> Page:
@@ -240,11 +240,11 @@ class Hub(Broadcaster):
         )
         return self._snapshot(view, role)[0]
 
-    def _snapshot(self, view: PageView, role: Role) -> tuple[str, bytes]:
+    def _snapshot(self, view: PageView, role: Role) -> tuple[str, Encoded]:
         cached = view.snapshots.get(role)
         if cached is None:
             html = self._board(view, role) + self._watching_for(role)
-            cached = view.snapshots[role] = (html, text_frame(html))
+            cached = view.snapshots[role] = (html, Encoded(html))
         return cached
 
     def _board(self, view: PageView, role: Role) -> str:
