@@ -164,12 +164,14 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
     """Connect the viewers, then send goals from one scorer socket and time every arrival; with
     `page_rate`, time `GET /` meanwhile. On a seeded calendar, first what one goal reaches."""
     calendar = await calendar_checks(server) if server.calendar is not None else None
+    snapshot = await first_message(server)  # what every (re)connect costs, offering deflate as browsers do
     scorer = (await open_scorers(server, scorer_cookie(server), 1))[0]
     target = scorer.match_ids[0]
     first = 1 + scorer.home_scores.get(target, 0)
     await asyncio.sleep(0.5)
     rss_before = server.rss_kib()
     viewers, result = await connect_viewers(server, options)
+    result["first_message"] = snapshot
     pages = (
         await PageProber.start(server, options.page_rate, options.client_cpus, options.client_loop)
         if options.page_rate > 0

@@ -114,9 +114,10 @@ def _wait_healthy(server: Server, timeout: float = 60) -> None:
     raise RuntimeError(f"{server.name} did not become healthy:\n{server.log()}")
 
 
-def start_app(work_dir: Path, cpus: str | None, max_sockets: int, matches: int = 0) -> Server:
+def start_app(work_dir: Path, cpus: str | None, max_sockets: int, matches: int = 0, loop: str = "asyncio") -> Server:
     """`hypercorn --config hypercorn.toml livescores:app`, one worker, on a fresh SQLite file;
-    with `matches`, on one that holds that many (see bench/calendar_load.py)."""
+    with `matches`, on one that holds that many (see bench/calendar_load.py); with `loop`
+    "uvloop", `hypercorn -k uvloop`."""
     port = free_port()
     database = work_dir / f"livescores-{port}.db"
     calendar = None
@@ -146,7 +147,8 @@ def start_app(work_dir: Path, cpus: str | None, max_sockets: int, matches: int =
         PYTHONUNBUFFERED="1",
     )
     hypercorn = str(Path(sys.executable).with_name("hypercorn"))
-    command = [hypercorn, "--config", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}", "livescores:app"]
+    command = [hypercorn, "--config", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}"]
+    command += ["-k", "uvloop", "livescores:app"] if loop == "uvloop" else ["livescores:app"]
     log_path = work_dir / f"app-{port}.log"
     process = subprocess.Popen(
         pinned(command, cpus), cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT
