@@ -37,6 +37,7 @@ KNOWN_PYTHON = ((3, 11),)
 TRANSPORT_METHODS = ("write", "is_closing", "get_write_buffer_size", "get_extra_info", "abort", "get_protocol")
 
 try:  # another ASGI server without Hypercorn installed still works, through ASGI send
+    from hypercorn.asyncio.lifespan import Lifespan
     from hypercorn.asyncio.tcp_server import TCPServer
     from hypercorn.protocol.h11 import H11Protocol
     from hypercorn.protocol.ws_stream import ASGIWebsocketState, Handshake, WSStream
@@ -49,6 +50,9 @@ except ImportError:  # pragma: no cover
     HANDSHAKE = CONNECTED = object()
     Handshake = object  # type: ignore[misc,assignment]
 
+NOT_HYPERCORN = "not served by Hypercorn"
+TLS = "TLS served by Hypercorn itself"
+SLOWER = "pushes go through ASGI send, about 20 times slower than written to the transport"
 _warned: set[str] = set()
 _fallbacks: set[str] = set()
 
@@ -88,7 +92,28 @@ def warn_once(reason: str, consequence: str) -> None:
 
 def _fall_back(reason: str) -> None:
     _fallbacks.add(reason)
-    warn_once(reason, "pushes go through ASGI send, about 20 times slower than written to the transport")
+    warn_once(reason, SLOWER)
+
+
+def check_server(lifespan_send: Any) -> None:
+    """At the worker's start (its lifespan): whether it can write pushes to transports at all.
+    When it cannot (an untested version, another server, Hypercorn's trio worker, TLS served by
+    Hypercorn itself) that is logged now, once, and the health check says so from the start."""
+    if (problem := server_problem(lifespan_send)) is not None:
+        _fall_back(problem)
+
+
+def server_problem(lifespan_send: Any) -> str | None:
+    """Why no socket of this worker can be written to directly, or None: see check_server."""
+    if (problem := version_problem()) is not None:
+        return problem
+    lifespan = getattr(lifespan_send, "__self__", None)
+    if not isinstance(lifespan, Lifespan):
+        # The same reasons as a socket's (hypercorn_websocket), so that each is logged once.
+        return "not Hypercorn's asyncio worker" if type(lifespan).__module__.startswith("hypercorn.") else NOT_HYPERCORN
+    if getattr(lifespan.config, "ssl_enabled", False):
+        return TLS
+    return None
 
 
 def is_write_transport(candidate: object) -> bool:
@@ -111,7 +136,7 @@ def hypercorn_websocket(asgi_send: Any) -> HypercornSocket | None:
         return None
     stream = getattr(asgi_send, "__self__", None)
     if not isinstance(stream, WSStream):
-        _fall_back("not served by Hypercorn")
+        _fall_back(NOT_HYPERCORN)
         return None
     if getattr(stream, "state", None) != HANDSHAKE or not hasattr(stream, "handshake"):
         _fall_back("Hypercorn's WSStream has no handshake state")
@@ -125,7 +150,7 @@ def hypercorn_websocket(asgi_send: Any) -> HypercornSocket | None:
         return None
     server, transport = found
     if transport.get_extra_info("sslcontext"):
-        _fall_back("TLS served by Hypercorn itself")
+        _fall_back(TLS)
         return None
     return HypercornSocket(stream, server, transport)
 
