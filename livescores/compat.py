@@ -1,7 +1,8 @@
 """Every place the app relies on Hypercorn's, asyncio's or multiprocessing's internals.
 
 The fast path (frames written straight to each socket's transport, see transport.py) walks
-Hypercorn's objects from the ASGI `send` callable down to the transport; a connection's
+Hypercorn's objects from the ASGI `send` callable down to the transport, and answers a
+permessage-deflate offer itself, with its inflater in wsproto's parser (see deflate.py); a connection's
 objects are freed early by cutting two reference cycles through private attributes; a worker
 chains SIGTERM to the handler it displaced and reads what Hypercorn handed its process. None
 of that is API, so it is gathered here, checked against the versions it was tested with, and
