@@ -18,6 +18,7 @@ LATENCY_ROWS = (
     ("first message, inflated (bytes)", "first_message.bytes"),
     ("first message, on the wire (bytes)", "first_message.frame_bytes"),
     ("server CPU busy (cores)", "server_cpu_busy"),
+    ("server CPU per goal (ms)", "server_cpu_ms_per_goal"),
     ("clients CPU busy (cores)", "client_cpu_busy"),
     ("lost", "lost"),
     ("superseded by a newer row", "superseded"),
