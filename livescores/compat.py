@@ -194,21 +194,22 @@ def accept_deflate(stream: Any, agreed: Agreement) -> None:
     handshake = stream.handshake
     handshake.extensions = None
     handshake.__class__ = _DeflateHandshake
-    handshake.agreed = (agreed.response.encode(), Inflater(frame_limit(stream), agreed.client_context_takeover))
+    handshake.agreed = agreed  # one of two shared answers: only the inflater is the socket's own
+    handshake.inflater = Inflater(frame_limit(stream), agreed.client_context_takeover)
 
 
 class _DeflateHandshake(Handshake):
     """Hypercorn's handshake, answering with the app's permessage-deflate and installing its
     inflater in the WebSocket parser (wsproto's) the handshake makes, before any frame is read."""
 
-    agreed: tuple[bytes, Inflater]
+    agreed: Agreement
+    inflater: Inflater
 
     def accept(self, subprotocol: str | None, additional_headers: Any) -> tuple[int, list[Any], Any]:
-        response, inflater = self.agreed
         status, headers, connection = super().accept(subprotocol, additional_headers)
-        headers.append((b"sec-websocket-extensions", response))
+        headers.append((b"sec-websocket-extensions", self.agreed.response.encode()))
         protocol: Any = connection._proto
-        protocol.extensions = protocol._frame_decoder.extensions = [inflater]
+        protocol.extensions = protocol._frame_decoder.extensions = [self.inflater]
         return status, headers, connection
 
 

@@ -37,6 +37,11 @@ class Agreement(NamedTuple):
     client_context_takeover: bool
 
 
+# The two answers, shared by every socket that gets one.
+WITH_CLIENT_CONTEXT = Agreement(f"{NAME}; server_no_context_takeover", True)
+WITHOUT_CLIENT_CONTEXT = Agreement(f"{NAME}; server_no_context_takeover; client_no_context_takeover", False)
+
+
 def agree(offers: list[str] | None) -> Agreement | None:
     """The first offer of permessage-deflate the app can accept (the `Sec-WebSocket-Extensions`
     header split at its commas), or None to decline compression."""
@@ -64,10 +69,7 @@ def agree(offers: list[str] | None) -> Agreement | None:
                 acceptable = False
         if not acceptable:
             continue
-        response = f"{NAME}; server_no_context_takeover"
-        if "client_no_context_takeover" in seen:
-            response += "; client_no_context_takeover"
-        return Agreement(response, "client_no_context_takeover" not in seen)
+        return WITHOUT_CLIENT_CONTEXT if "client_no_context_takeover" in seen else WITH_CLIENT_CONTEXT
     return None
 
 
