@@ -97,8 +97,9 @@ class Inflater:
 
     wsproto calls it for every frame a client sends: the header (is the message compressed?),
     each piece of payload as it arrives, and the frame's end. No message inflates to more than
-    `limit` bytes (a small compressed frame can inflate a thousand times over): beyond that the
-    socket is closed with 1009. What the app sends through the server goes out as it is.
+    `limit` bytes (a small compressed frame can inflate a thousand times over): beyond that, as
+    for data that is not deflate, the parser fails and Hypercorn ends the connection, as it does
+    on any protocol error. What the app sends through the server goes out as it is.
     """
 
     __slots__ = ("_compressed", "_frame", "_inflated", "_inflater", "context_takeover", "limit")
