@@ -4,6 +4,7 @@
     python -m bench --mode writes --viewers 1000       # goals per second, 80 scorer sockets
     python -m bench --mode slow --viewers 1000         # viewers that stop reading: 0, 1, then 10
     python -m bench --mode hostile --viewers 25000     # one address flooding half-sent messages
+    python -m bench --servers app app-uvloop node      # the app with asyncio's loop and uvloop's
     python -m bench --smoke                            # 200 viewers, 5 goals (CI)
 
 Exits 1 if any viewer lost or got a duplicated goal, or a page request failed; never because of
@@ -62,7 +63,7 @@ def machine() -> dict[str, Any]:
 
 
 async def one_server(name: str, work: Path, options: Options, mode: str, board: dict[str, object]) -> dict[str, Any]:
-    if name == "app" and options.workers > 1 and options.server_cpus is not None:
+    if name.startswith("app") and options.workers > 1 and options.server_cpus is not None:
         # Several workers are not pinned to the server's one core: workers and load generator
         # share every core, as the kernel schedules them.
         every = f"0-{(os.cpu_count() or 2) - 1}"
@@ -77,8 +78,9 @@ async def one_server(name: str, work: Path, options: Options, mode: str, board: 
             _app_env(options),
             options.workers,
             options.redis_url,
+            loop="uvloop" if name == "app-uvloop" else "asyncio",
         )
-        if name == "app"
+        if name.startswith("app")
         else start_node(work, cpus, board)
     )
     try:
@@ -162,7 +164,13 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, nargs="+", default=[1000])
     parser.add_argument("--goals", type=int, default=20)
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between goals")
-    parser.add_argument("--servers", nargs="+", choices=("app", "node"), default=["app", "node"])
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        choices=("app", "app-uvloop", "node"),
+        default=["app", "node"],
+        help="app-uvloop: the app under `hypercorn -k uvloop`",
+    )
     parser.add_argument("--processes", type=int, default=2, help="viewer processes")
     parser.add_argument("--concurrency", type=int, default=100, help="handshakes in flight")
     parser.add_argument(

@@ -150,10 +150,16 @@ def page_size(server: Server, path: str = "/") -> int:
 
 
 async def first_message(server: Server, path: str = "/ws") -> dict[str, int]:
-    """The size of the first message a socket gets (inflated), and on the wire."""
+    """The size of the first message a socket gets (inflated), on the wire with the handshake's
+    response, and its frames alone."""
     viewer = await open_viewer("127.0.0.1", server.port, server.origin, path=path, board=False)
     try:
-        return {"bytes": viewer.first_size, "wire_bytes": viewer.bytes}
+        return {
+            "bytes": viewer.first_size,
+            "wire_bytes": viewer.bytes,
+            "frame_bytes": viewer.first_frame_bytes,
+            "compressed": viewer.first_compressed,
+        }
     finally:
         if viewer.transport is not None:
             viewer.transport.abort()

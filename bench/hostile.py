@@ -41,7 +41,8 @@ class Flooder:
         writer.write(handshake("127.0.0.1", server.port, "/ws", server.origin))
         await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
         first = await asyncio.wait_for(reader.readexactly(1), 30)
-        flooder = cls(writer, admitted=first == b"\x81")  # a snapshot, or a close (refused)
+        # A snapshot (a text frame, compressed or not), or a close (refused).
+        flooder = cls(writer, admitted=first[0] & 0x0F == 1)
         if not flooder.admitted:
             flooder.close()
         return flooder

@@ -15,7 +15,10 @@ LATENCY_ROWS = (
     ("RSS idle (MiB)", "rss_idle_mib"),
     ("RSS at end (MiB)", "rss_end_mib"),
     ("deflate negotiated", "deflate_negotiated"),
+    ("first message, inflated (bytes)", "first_message.bytes"),
+    ("first message, on the wire (bytes)", "first_message.frame_bytes"),
     ("server CPU busy (cores)", "server_cpu_busy"),
+    ("server CPU per goal (ms)", "server_cpu_ms_per_goal"),
     ("clients CPU busy (cores)", "client_cpu_busy"),
     ("lost", "lost"),
     ("superseded by a newer row", "superseded"),
@@ -110,8 +113,14 @@ def _lines(title: str, rows: tuple[tuple[str, str], ...], app: dict[str, Any], n
 
 
 def table(run: dict[str, Any]) -> str:
-    app, node = run.get("app", {}), run.get("node", {})
-    title = f"{run['mode']}, {run['viewers']:,} viewers"
+    tables = [_table(run, run.get("app", {}), run.get("node", {}))]
+    if run.get("app-uvloop"):  # the app under `hypercorn -k uvloop`, beside the same Node
+        tables.append(_table(run, run["app-uvloop"], run.get("node", {}), " (app: -k uvloop)"))
+    return "\n".join(tables)
+
+
+def _table(run: dict[str, Any], app: dict[str, Any], node: dict[str, Any], suffix: str = "") -> str:
+    title = f"{run['mode']}, {run['viewers']:,} viewers{suffix}"
     if run["mode"] == "writes":
         return "\n".join(_lines(title, WRITE_ROWS, app, node)) + "\n"
     if run["mode"] == "hostile":
@@ -235,7 +244,7 @@ def failures(results: dict[str, Any]) -> list[str]:
     """Lost or duplicated messages, viewers that never connected, failed page requests; never a time."""
     found: list[str] = []
     for run in results["runs"]:
-        for server in ("app", "node"):
+        for server in ("app", "app-uvloop", "node"):
             result = run.get(server)
             if not result:
                 continue

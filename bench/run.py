@@ -168,12 +168,14 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
     """Connect the viewers, then send goals from one scorer socket and time every arrival; with
     `page_rate`, time `GET /` meanwhile. On a seeded calendar, first what one goal reaches."""
     calendar = await calendar_checks(server) if server.calendar is not None else None
+    snapshot = await first_message(server)  # what every (re)connect costs, offering deflate as browsers do
     scorer = (await open_scorers(server, scorer_cookie(server), 1))[0]
     target = scorer.match_ids[0]
     first = 1 + scorer.home_scores.get(target, 0)
     await asyncio.sleep(0.5)
     rss_before = server.rss_kib()
     viewers, result = await connect_viewers(server, options)
+    result["first_message"] = snapshot
     pages = (
         await PageProber.start(server, options.page_rate, options.client_cpus, options.client_loop)
         if options.page_rate > 0
@@ -199,7 +201,11 @@ async def broadcast(server: Server, options: Options) -> dict[str, Any]:
         probes = await pages.ask("stop") if pages is not None else None
         await until_settled(viewers, target, first, first + len(sent) - 1)
         wall = time.monotonic() - wall
-        result["server_cpu_busy"] = round((server.cpu_seconds() - cpu_server) / wall, 2)
+        cpu_server = server.cpu_seconds() - cpu_server
+        result["server_cpu_busy"] = round(cpu_server / wall, 2)
+        # What a busy machine changes far less than the times: the server's CPU for each goal's
+        # fan-out (and the page loads meanwhile).
+        result["server_cpu_ms_per_goal"] = round(cpu_server * 1000 / len(sent), 2) if sent else None
         result["client_cpu_busy"] = round((await viewers.cpu_seconds() - cpu_clients) / wall, 2)
         if profile is not None:
             _, err = profile.communicate(timeout=120)

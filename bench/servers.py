@@ -191,11 +191,12 @@ def start_app(
     env_extra: dict[str, str] | None = None,
     workers: int = 1,
     redis_url: str | None = None,
+    loop: str = "asyncio",
 ) -> Server:
     """`hypercorn --config hypercorn.toml livescores:app`, one worker, on a fresh SQLite file;
     with `matches`, on one that holds that many (see bench/calendar_load.py). With `workers`,
     `hypercorn -w N` (the workers share the listening socket) and, with `redis_url`, Redis as
-    the bus between them, on a channel of this run's own."""
+    the bus between them, on a channel of this run's own. With `loop` "uvloop", `hypercorn -k uvloop`."""
     port = free_port()
     database = work_dir / f"livescores-{port}.db"
     calendar = None
@@ -226,7 +227,8 @@ def start_app(
     if redis_url is not None:
         env.update(REDIS_URL=redis_url, LIVESCORES_CHANNEL=f"livescores-bench:{port}")
     hypercorn = str(Path(sys.executable).with_name("hypercorn"))
-    command = [hypercorn, "--config", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}", "livescores:app"]
+    command = [hypercorn, "--config", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}"]
+    command += ["-k", "uvloop", "livescores:app"] if loop == "uvloop" else ["livescores:app"]
     if workers > 1:
         command[1:1] = ["--workers", str(workers)]
     log_path = work_dir / f"app-{port}.log"

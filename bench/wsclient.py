@@ -98,6 +98,9 @@ class Viewer(asyncio.Protocol):
         self.upgraded_at = 0.0
         self.snapshot_at = 0.0
         self.first_size = 0  # the first message, inflated: the page's snapshot
+        self.first_frame_bytes = 0  # and its frames as they came, headers included
+        self.first_compressed = False
+        self.frame_bytes = 0  # the frames of the message being read
         self.kept: list[bytes] | None = None  # every later message, once set to a list
         self.close_code: int | None = None
         self.error: str | None = None
@@ -147,6 +150,8 @@ class Viewer(asyncio.Protocol):
                 length, header = int.from_bytes(data[pos + 2 : pos + 10], "big"), 10
             if size - pos < header + length:
                 break
+            if first & 0x0F < 8:  # data frames: what a message costs on the wire
+                self.frame_bytes = (self.frame_bytes if first & 0x0F == 0 else 0) + header + length
             self._frame(first, data[pos + header : pos + header + length], now)
             pos += header + length
         if pos < size:
@@ -206,7 +211,9 @@ class Viewer(asyncio.Protocol):
         if self.kept is not None:
             self.kept.append(message)
         if not self.snapshot_at:
-            self.first_size = self.first_size or len(message)
+            if not self.first_size:
+                self.first_size, self.first_frame_bytes = len(message), self.frame_bytes
+                self.first_compressed = self.compressed
             if message.startswith(BOARD_PREFIX) or not self.board:
                 self.snapshot_at = now
                 if not self.ready.done():

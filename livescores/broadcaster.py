@@ -14,10 +14,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from .connection import Connection
+from .connection import BOARD_KEY, Connection
 from .pages import Page
 from .render import RenderedRow, RenderedTimeline, Role
-from .transport import text_frame
+from .transport import Encoded, text_frame
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class Broadcaster:
     ) -> None:
         """One message per socket with everything its page shows that changed. Sockets that
         attach while the pass yields are left out: their snapshot is already newer than this pass."""
-        messages: dict[tuple[Role, Page, str], tuple[list[tuple[str, str]], bytes | None]] = {}
+        messages: dict[tuple[Role, Page, str], tuple[list[tuple[str, str]], bytes | Encoded | None]] = {}
         targets = list(self.connections)
         # A pass that only tells pages how many watch gives way to a change that arrives
         # meanwhile: a goal would otherwise wait for the rest of it (a third of a second at
@@ -176,7 +176,7 @@ class Broadcaster:
             message = messages.get(shape)
             if message is None:
                 items = self._message(connection.role, connection.page, rows, pages, viewers, connection.language)
-                message = messages[shape] = (items, text_frame("".join(h for _, h in items)) if items else None)
+                message = messages[shape] = (items, _encoded(items))
             if message[0]:
                 connection.push_many(*message)
 
@@ -192,6 +192,15 @@ class Broadcaster:
         """What a socket of this role showing this page, in this language, is sent in a pass
         (the hub decides)."""
         raise NotImplementedError
+
+
+def _encoded(items: list[tuple[str, str]]) -> bytes | Encoded | None:
+    """A pass's message for one page and role, encoded once: compressed too when it carries a
+    snapshot (for the sockets that negotiated deflate); a few rows go as they are."""
+    if not items:
+        return None
+    text = "".join(html for _, html in items)
+    return Encoded(text) if any(key == BOARD_KEY for key, _ in items) else text_frame(text)
 
 
 def _renders(queued: tuple[RenderedRow, RenderedTimeline | None], roles: Iterable[Role]) -> bool:

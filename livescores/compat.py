@@ -1,7 +1,8 @@
 """Every place the app relies on Hypercorn's, asyncio's or multiprocessing's internals.
 
 The fast path (frames written straight to each socket's transport, see transport.py) walks
-Hypercorn's objects from the ASGI `send` callable down to the transport; a connection's
+Hypercorn's objects from the ASGI `send` callable down to the transport, and answers a
+permessage-deflate offer itself, with its inflater in wsproto's parser (see deflate.py); a connection's
 objects are freed early by cutting two reference cycles through private attributes; a worker
 chains SIGTERM to the handler it displaced and reads what Hypercorn handed its process. None
 of that is API, so it is gathered here, checked against the versions it was tested with, and
@@ -26,6 +27,8 @@ from functools import cache, partial
 from importlib import metadata
 from typing import Any, NamedTuple
 
+from .deflate import Agreement, Inflater
+
 log = logging.getLogger(__name__)
 
 # The releases whose internals this module was written and tested against.
@@ -36,9 +39,10 @@ KNOWN_PYTHON = ((3, 11),)
 TRANSPORT_METHODS = ("write", "is_closing", "get_write_buffer_size", "get_extra_info", "abort", "get_protocol")
 
 try:  # another ASGI server without Hypercorn installed still works, through ASGI send
+    from hypercorn.asyncio.lifespan import Lifespan
     from hypercorn.asyncio.tcp_server import TCPServer
     from hypercorn.protocol.h11 import H11Protocol
-    from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
+    from hypercorn.protocol.ws_stream import ASGIWebsocketState, Handshake, WSStream
 
     HYPERCORN_VERSION: str | None = metadata.version("hypercorn")
     HANDSHAKE: Any = ASGIWebsocketState.HANDSHAKE
@@ -46,7 +50,11 @@ try:  # another ASGI server without Hypercorn installed still works, through ASG
 except ImportError:  # pragma: no cover
     HYPERCORN_VERSION = None
     HANDSHAKE = CONNECTED = object()
+    Handshake = object  # type: ignore[misc,assignment]
 
+NOT_HYPERCORN = "not served by Hypercorn"
+TLS = "TLS served by Hypercorn itself"
+SLOWER = "pushes go through ASGI send, about 20 times slower than written to the transport"
 _warned: set[str] = set()
 _fallbacks: set[str] = set()
 
@@ -86,7 +94,28 @@ def warn_once(reason: str, consequence: str) -> None:
 
 def _fall_back(reason: str) -> None:
     _fallbacks.add(reason)
-    warn_once(reason, "pushes go through ASGI send, about 20 times slower than written to the transport")
+    warn_once(reason, SLOWER)
+
+
+def check_server(lifespan_send: Any) -> None:
+    """At the worker's start (its lifespan): whether it can write pushes to transports at all.
+    When it cannot (an untested version, another server, Hypercorn's trio worker, TLS served by
+    Hypercorn itself) that is logged now, once, and the health check says so from the start."""
+    if (problem := server_problem(lifespan_send)) is not None:
+        _fall_back(problem)
+
+
+def server_problem(lifespan_send: Any) -> str | None:
+    """Why no socket of this worker can be written to directly, or None: see check_server."""
+    if (problem := version_problem()) is not None:
+        return problem
+    lifespan = getattr(lifespan_send, "__self__", None)
+    if not isinstance(lifespan, Lifespan):
+        # The same reasons as a socket's (hypercorn_websocket), so that each is logged once.
+        return "not Hypercorn's asyncio worker" if type(lifespan).__module__.startswith("hypercorn.") else NOT_HYPERCORN
+    if getattr(lifespan.config, "ssl_enabled", False):
+        return TLS
+    return None
 
 
 def is_write_transport(candidate: object) -> bool:
@@ -109,7 +138,7 @@ def hypercorn_websocket(asgi_send: Any) -> HypercornSocket | None:
         return None
     stream = getattr(asgi_send, "__self__", None)
     if not isinstance(stream, WSStream):
-        _fall_back("not served by Hypercorn")
+        _fall_back(NOT_HYPERCORN)
         return None
     if getattr(stream, "state", None) != HANDSHAKE or not hasattr(stream, "handshake"):
         _fall_back("Hypercorn's WSStream has no handshake state")
@@ -123,7 +152,7 @@ def hypercorn_websocket(asgi_send: Any) -> HypercornSocket | None:
         return None
     server, transport = found
     if transport.get_extra_info("sslcontext"):
-        _fall_back("TLS served by Hypercorn itself")
+        _fall_back(TLS)
         return None
     return HypercornSocket(stream, server, transport)
 
@@ -198,6 +227,38 @@ def _can_read_event(stream: Any) -> Any:
 def _queue_join_event(stream: Any) -> Any:
     queue = getattr(getattr(stream, "app_put", None), "__self__", None)
     return getattr(queue, "_finished", None) if isinstance(queue, asyncio.Queue) else None
+
+
+def offered_extensions(stream: Any) -> list[str] | None:
+    """Before accept: the client's `Sec-WebSocket-Extensions`, split at its commas."""
+    offered = getattr(stream.handshake, "extensions", None)
+    return offered if isinstance(offered, list) else None
+
+
+def accept_deflate(stream: Any, agreed: Agreement) -> None:
+    """Before accept: Hypercorn negotiates nothing itself (its permessage-deflate would compress
+    every message with a compressor per socket); the app's answer is sent in the handshake
+    response, and the app's inflater reads what the client sends compressed."""
+    handshake = stream.handshake
+    handshake.extensions = None
+    handshake.__class__ = _DeflateHandshake
+    handshake.agreed = agreed  # one of two shared answers: only the inflater is the socket's own
+    handshake.inflater = Inflater(frame_limit(stream), agreed.client_context_takeover)
+
+
+class _DeflateHandshake(Handshake):
+    """Hypercorn's handshake, answering with the app's permessage-deflate and installing its
+    inflater in the WebSocket parser (wsproto's) the handshake makes, before any frame is read."""
+
+    agreed: Agreement
+    inflater: Inflater
+
+    def accept(self, subprotocol: str | None, additional_headers: Any) -> tuple[int, list[Any], Any]:
+        status, headers, connection = super().accept(subprotocol, additional_headers)
+        headers.append((b"sec-websocket-extensions", self.agreed.response.encode()))
+        protocol: Any = connection._proto
+        protocol.extensions = protocol._frame_decoder.extensions = [self.inflater]
+        return status, headers, connection
 
 
 def watch_receiving(stream: Any, heard: Callable[[bool], None]) -> None:
@@ -292,6 +353,16 @@ def spawn_kwargs() -> dict[str, Any] | None:
     return kwargs if isinstance(kwargs, dict) else None
 
 
+def _parser_has_extensions() -> bool:
+    from wsproto.connection import Connection, ConnectionType
+
+    protocol = getattr(Connection(ConnectionType.SERVER), "_proto", None)
+    decoder = getattr(protocol, "_frame_decoder", None)
+    return isinstance(getattr(protocol, "extensions", None), list) and isinstance(
+        getattr(decoder, "extensions", None), list
+    )
+
+
 def missing_private_attributes(socket: HypercornSocket, loop: asyncio.AbstractEventLoop) -> list[str]:
     """Every private attribute this module relies on that is missing, on a live Hypercorn
     WebSocket (before accept) and its event loop: empty on the tested versions."""
@@ -306,6 +377,8 @@ def missing_private_attributes(socket: HypercornSocket, loop: asyncio.AbstractEv
         ("H11WSConnection.h11_connection", hasattr(getattr(protocol_of(stream), "connection", None), "h11_connection")),
         ("H11Protocol.can_read._event._waiters", isinstance(getattr(_can_read_event(stream), "_waiters", None), deque)),
         ("app Queue._finished._waiters", isinstance(getattr(_queue_join_event(stream), "_waiters", None), deque)),
+        ("WSStream.handshake is a Handshake", isinstance(getattr(stream, "handshake", None), Handshake)),
+        ("wsproto Connection._proto._frame_decoder.extensions", _parser_has_extensions()),
         ("WSStream.config.websocket_max_message_size", hasattr(stream.config, "websocket_max_message_size")),
         ("TCPServer.protocol", "protocol" in vars(server)),
         ("StreamReaderProtocol._task", isinstance(getattr(protocol, "_task", None), asyncio.Task)),

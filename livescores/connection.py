@@ -12,7 +12,7 @@ from .closecodes import TRY_AGAIN_LATER
 from .i18n import DEFAULT
 from .pages import TODAY, Page
 from .render import Role
-from .transport import DirectWriter, text_frame
+from .transport import DirectWriter, Encoded, text_frame
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,18 @@ class Connection:
         # Resolved with a close code when the connection must end from this side.
         self.stopped: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
-    def push(self, key: str, html: str, frame: bytes | None = None) -> None:
+    def push(self, key: str, html: str, frame: bytes | Encoded | None = None) -> None:
         self.push_many(((key, html),), frame)
 
-    def push_many(self, items: Sequence[tuple[str, str]], frame: bytes | None = None) -> None:
-        """Send several fragments as one message; `frame`, if given, is that message encoded."""
-        direct = self._writer is not None and self._flusher is None and not self._outbox
-        if direct and self._writer.write(frame or text_frame("".join(html for _, html in items))):  # type: ignore[union-attr]
-            return
+    def push_many(self, items: Sequence[tuple[str, str]], frame: bytes | Encoded | None = None) -> None:
+        """Send several fragments as one message; `frame`, if given, is that message encoded
+        (an `Encoded` one goes compressed to a socket that negotiated deflate)."""
+        writer = self._writer
+        if writer is not None and self._flusher is None and not self._outbox:
+            if isinstance(frame, Encoded):
+                frame = frame.deflated() if writer.deflate else frame.frame
+            if writer.write(frame or text_frame("".join(html for _, html in items))):
+                return
         for key, html in items:
             if key == BOARD_KEY:
                 # A snapshot supersedes every row still waiting; feedback and timelines survive.

@@ -36,7 +36,7 @@ from .render import (
     viewers_fragment,
 )
 from .tables import LiveTables
-from .transport import text_frame
+from .transport import Encoded
 
 __all__ = [
     "BOARD_KEY",
@@ -70,7 +70,7 @@ class PageView:
     ids: set[str]
     sockets: int = 0
     # A snapshot per role and per language its sockets speak: made on demand, never per socket.
-    snapshots: dict[tuple[Role, str], tuple[str, bytes]] = field(default_factory=dict)
+    snapshots: dict[tuple[Role, str], tuple[str, Encoded]] = field(default_factory=dict)
 
 
 def _held_key(page: Page) -> Page:
@@ -247,14 +247,14 @@ class Hub(Broadcaster):
         )
         return self._snapshot(view, role, language)[0]
 
-    def _snapshot(self, view: PageView, role: Role, language: str) -> tuple[str, bytes]:
+    def _snapshot(self, view: PageView, role: Role, language: str) -> tuple[str, Encoded]:
         if role == "feed":
             language = i18n.DEFAULT  # JSON: the same for everyone
         cached = view.snapshots.get((role, language))
         if cached is None:
             with i18n.speaking(language):
                 html = self._board(view, role) + i18n.said_in(self._watching_for(role), language)
-            cached = view.snapshots[role, language] = (html, text_frame(html))
+            cached = view.snapshots[role, language] = (html, Encoded(html))
         return cached
 
     def _board(self, view: PageView, role: Role) -> str:

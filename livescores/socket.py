@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 
 from quart import Quart
 
-from . import i18n
+from . import compat, i18n
 from .accounts import Account, Audit, Scorer
 from .auth import names_an_unknown_account, scorer_from_cookies, websocket_origin_allowed
 from .closecodes import (
@@ -216,6 +216,8 @@ class LiveSocketEndpoint:
             # A page's connection stays open between its requests, often long enough to be frozen
             # along with the sockets: its cycles are cut as well.
             release_when_closed(send)
+        else:
+            compat.check_server(send)  # whether this worker can write to transports at all
         awaitable: Awaitable[None] = self.inner(scope, receive, send)
         return awaitable
 

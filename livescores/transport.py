@@ -8,9 +8,10 @@ can be encoded once and written to each socket's transport, as `websockets.broad
 Under Hypercorn (HTTP/1.1, asyncio worker, with or without uvloop) the socket's transport is
 reachable from the ASGI `send` callable; compat.py finds it, checking every step, and reports
 None wherever the layout is not the one it knows (another server, HTTP/2, TLS, another Hypercorn
-or Python version), in which case the caller keeps using ASGI `send`. This module declines
-permessage-deflate for the sockets it can write to: the app's fragments are a few hundred
-bytes, and each socket's zlib state would cost more than 100 KB.
+or Python version), in which case the caller keeps using ASGI `send`. The sockets it writes to
+get permessage-deflate without context takeover on the app's side (deflate.py), when they offer
+it: a snapshot is compressed once for all of them, a push of a few rows goes uncompressed, and
+no socket keeps a compressor.
 
 A connection's objects under Hypercorn are held in reference cycles, so they would be freed
 only by a cyclic garbage collection; since the app keeps open sockets out of collections
@@ -21,12 +22,12 @@ connection then and there.
 
 from __future__ import annotations
 
-import struct
 import time
 import weakref
 from typing import Any
 
 from . import compat
+from .deflate import agree, deflated_frame, frame
 
 WRITE_BUFFER_LIMIT = 256 * 1024  # beyond this a socket is slow: it goes through its outbox instead
 PING_FRAME = b"\x89\x00"  # final, ping, unmasked, no payload (the browser's pong is read and dropped)
@@ -34,25 +35,37 @@ PING_FRAME = b"\x89\x00"  # final, ping, unmasked, no payload (the browser's pon
 
 def text_frame(message: str) -> bytes:
     """An unmasked, uncompressed, final text frame (RFC 6455, section 5.2)."""
-    payload = message.encode()
-    length = len(payload)
-    if length < 126:
-        header = struct.pack("!BB", 0x81, length)
-    elif length < 1 << 16:
-        header = struct.pack("!BBH", 0x81, 126, length)
-    else:
-        header = struct.pack("!BBQ", 0x81, 127, length)
-    return header + payload
+    return frame(0x81, message.encode())
+
+
+class Encoded:
+    """A message encoded once for every socket that is sent it: its text, its plain frame, and
+    its compressed frame, made on first demand (only sockets that negotiated deflate want it)."""
+
+    __slots__ = ("_deflated", "frame", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.frame = text_frame(text)
+        self._deflated: bytes | None = None
+
+    def deflated(self) -> bytes:
+        """The compressed frame, or the plain one when compressing would not make it smaller."""
+        if self._deflated is None:
+            compressed = deflated_frame(self.text.encode())
+            self._deflated = compressed if len(compressed) < len(self.frame) else self.frame
+        return self._deflated
 
 
 class DirectWriter:
     """The transport under one Hypercorn WebSocket stream, written to only while it is open."""
 
-    __slots__ = ("__weakref__", "_stream", "_transport", "heard", "partial_since")
+    __slots__ = ("__weakref__", "_stream", "_transport", "deflate", "heard", "partial_since")
 
-    def __init__(self, stream: Any, transport: Any) -> None:
+    def __init__(self, stream: Any, transport: Any, deflate: bool = False) -> None:
         self._stream = stream
         self._transport = transport
+        self.deflate = deflate  # whether the socket negotiated permessage-deflate
         # When the peer last sent anything (a pong included), and since when a message of its
         # is only partly received: what the app's watchdog closes silent or stalled sockets by.
         self.heard = time.monotonic()
@@ -68,13 +81,18 @@ class DirectWriter:
 
     @classmethod
     def find(cls, asgi_send: Any) -> DirectWriter | None:
-        """Before accept: the writer for this socket, or None to use ASGI `send` throughout."""
+        """Before accept: the writer for this socket, or None to use ASGI `send` throughout.
+        Compression is agreed here: the app's own deflate, or none, never the server's."""
         found = compat.hypercorn_websocket(asgi_send)
         if found is None:
             return None
-        compat.decline_compression(found.stream)
+        agreed = agree(compat.offered_extensions(found.stream))
+        if agreed is None:
+            compat.decline_compression(found.stream)
+        else:
+            compat.accept_deflate(found.stream, agreed)
         compat.release_when_closed(found.server, found.transport)
-        return cls(found.stream, found.transport)
+        return cls(found.stream, found.transport, agreed is not None)
 
     def write(self, frame: bytes) -> bool:
         """Write a whole frame now, or return False and leave it to the ASGI path."""

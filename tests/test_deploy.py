@@ -60,6 +60,7 @@ def test_the_procfile_serves_hypercorn_on_port_with_web_concurrency_workers_and_
     assert web[web.index("--bind") + 1] == "0.0.0.0:$PORT"
     assert web[web.index("--workers") + 1] == "${WEB_CONCURRENCY:-1}"
     assert web[web.index("--config") + 1] == "hypercorn.toml"
+    assert web[web.index("-k") + 1] == "uvloop"  # it keeps the fast path (tests/test_compat.py)
     assert processes["release"] == "python -m livescores.cli db upgrade"
 
 

@@ -1,5 +1,6 @@
 """`/ws` under a real Hypercorn in this process, configured by hypercorn.toml: the direct-write
-path a browser gets (compression declined, frames written to the transport), refusals as HTTP
+path a browser gets (frames written to the transport, snapshots compressed once for every
+socket that offers permessage-deflate, pushes of rows uncompressed), refusals as HTTP
 statuses, Hypercorn's frame limit, the app's pings, a reader that stalls, and connections that
 are freed as soon as they close. (Quart's test client, which the other socket tests use, goes
 through the ASGI `send` fallback instead.)"""
@@ -15,6 +16,7 @@ import logging
 import os
 import socket
 import struct
+import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -124,23 +126,29 @@ async def impatient(tmp_path: Path) -> AsyncIterator[Served]:
         yield found
 
 
-async def test_a_browser_socket_is_written_to_directly_and_uncompressed(served: Served) -> None:
+async def test_a_browser_socket_is_written_to_directly_with_the_apps_own_deflate(served: Served) -> None:
     cookie = await served.scorer_cookie()
-    # Both offer permessage-deflate, as browsers do.
+    # Both offer permessage-deflate, as browsers do, and compress what they send with it.
     async with served.connect() as viewer, served.connect(additional_headers={"Cookie": cookie}) as scorer:
         for ws in (viewer, scorer):
-            assert ws.response is not None and "Sec-WebSocket-Extensions" not in ws.response.headers
+            assert ws.response is not None
+            assert ws.response.headers["Sec-WebSocket-Extensions"] == "permessage-deflate; server_no_context_takeover"
             snapshot = str(await asyncio.wait_for(ws.recv(), 5))
             assert len(rows(snapshot)) == 10
         assert len(served.sockets.writers) == 2
+        assert all(writer.deflate for writer in served.sockets.writers)
         assert "hx-ws:send" in snapshot  # the cookie made it a scorer's
         match = served.live.hub.matches[0]
-        await scorer.send(json.dumps({"action": "goal", "match": match.id, "side": "away"}))
-        pushed = str(await asyncio.wait_for(viewer.recv(), 5))
-        assert rows(pushed)[match.id].away_score == 1
-        while (note := feedback(str(await asyncio.wait_for(scorer.recv(), 5)))) is None:
-            pass
-        assert note.startswith("ok: Recorded goal")
+        # Two compressed commands: the second may refer back to the first (the client keeps its
+        # context, as it did not offer to drop it), and both must read as sent.
+        for score in (1, 2):
+            await scorer.send(json.dumps({"action": "goal", "match": match.id, "side": "away"}))
+            while match.id not in (pushed := rows(str(await asyncio.wait_for(viewer.recv(), 5)))):
+                pass
+            assert pushed[match.id].away_score == score
+            while (note := feedback(str(await asyncio.wait_for(scorer.recv(), 5)))) is None:
+                pass
+            assert note.startswith("ok: Recorded goal")
     await eventually(lambda: not served.sockets.writers and not served.live.hub.connections)
 
 
@@ -159,7 +167,8 @@ async def test_refusals_are_http_statuses_before_the_handshake(served: Served) -
 
 async def test_a_message_beyond_hypercorns_frame_limit_closes_with_1009(served: Served) -> None:
     cookie = await served.scorer_cookie()
-    async with served.connect(additional_headers={"Cookie": cookie}, max_size=None) as scorer:
+    # Uncompressed: a compressed message too big is refused as it is inflated (see below).
+    async with served.connect(additional_headers={"Cookie": cookie}, max_size=None, compression=None) as scorer:
         await scorer.recv()
         await scorer.send("x" * 70_000)  # hypercorn.toml reads frames up to 64 KiB
         with pytest.raises(ConnectionClosed) as closed:
@@ -312,3 +321,134 @@ async def test_hypercorn_without_its_settings_file_is_reported(
         async with served.connect() as ws:
             await ws.recv()
     assert not any("--config hypercorn.toml" in r.getMessage() for r in caplog.records)
+
+
+OFFER = "permessage-deflate; client_max_window_bits"
+
+
+async def deflate_socket(served: Served, offer: str = OFFER) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, str]:
+    """A raw client that upgrades offering `offer`; its reader, writer and the response's head."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+    request = upgrade(served).removesuffix(b"\r\n") + f"Sec-WebSocket-Extensions: {offer}\r\n\r\n".encode()
+    writer.write(request)
+    head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).decode("latin-1")
+    assert head.startswith("HTTP/1.1 101")
+    return reader, writer, head
+
+
+def extensions_of(head: str) -> str | None:
+    for line in head.split("\r\n"):
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "sec-websocket-extensions":
+            return value.strip()
+    return None
+
+
+async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The first byte (FIN, RSV, opcode) and the payload of the next server frame."""
+    first, length = await asyncio.wait_for(reader.readexactly(2), 5)
+    if length == 126:
+        (length,) = struct.unpack("!H", await reader.readexactly(2))
+    elif length == 127:
+        (length,) = struct.unpack("!Q", await reader.readexactly(8))
+    return first, await asyncio.wait_for(reader.readexactly(length), 5)
+
+
+def client_frame(payload: bytes, compressed: bool) -> bytes:
+    """A final, masked text frame, with RSV1 set when its payload is compressed."""
+    mask = os.urandom(4)
+    length = len(payload)
+    header = bytes([0xC1 if compressed else 0x81])
+    header += bytes([0x80 | length]) if length < 126 else bytes([0x80 | 126]) + struct.pack("!H", length)
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def compress(data: bytes) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return (compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)).removesuffix(b"\x00\x00\xff\xff")
+
+
+def inflate(payload: bytes) -> bytes:
+    return zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff")
+
+
+async def test_a_snapshot_is_compressed_once_for_every_socket_and_a_row_push_is_not(served: Served) -> None:
+    first_reader, first_writer, head = await deflate_socket(served)
+    second_reader, second_writer, _ = await deflate_socket(served, OFFER + "; client_no_context_takeover")
+    try:
+        assert extensions_of(head) == "permessage-deflate; server_no_context_takeover"
+        first, snapshot = await read_frame(first_reader)
+        second, other = await read_frame(second_reader)
+        assert first == second == 0xC1  # final, RSV1 (compressed), text
+        assert snapshot == other  # the same bytes for both: no context of either socket in them
+        html = served.live.hub.snapshot("viewer").encode()
+        assert inflate(snapshot) == html and html.startswith(b'<hx-partial hx-target="#board"')
+        assert len(snapshot) < len(html) / 3
+        # A goal: its row goes uncompressed (RSV1 clear) to both.
+        match = served.live.hub.matches[0]
+        async with served.connect(additional_headers={"Cookie": await served.scorer_cookie()}) as scorer:
+            await scorer.recv()
+            await scorer.send(json.dumps({"action": "goal", "match": match.id, "side": "home"}))
+            for reader in (first_reader, second_reader):
+                first, push = await read_frame(reader)
+                assert first == 0x81
+                assert rows(push.decode())[match.id].home_score == 1
+    finally:
+        first_writer.close()
+        second_writer.close()
+
+
+async def test_what_a_client_sends_compressed_is_inflated_with_or_without_its_context(served: Served) -> None:
+    for offer, agreed in [
+        (OFFER, "permessage-deflate; server_no_context_takeover"),
+        (
+            OFFER + "; client_no_context_takeover",
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+        ),
+    ]:
+        reader, writer, head = await deflate_socket(served, offer)
+        try:
+            assert extensions_of(head) == agreed
+            await read_frame(reader)  # the snapshot
+            command = json.dumps({"action": "goal", "match": served.live.hub.matches[0].id, "side": "home"})
+            # A viewer's command, compressed, then the same uncompressed: each is read and refused.
+            for compressed in (True, False):
+                payload = compress(command.encode()) if compressed else command.encode()
+                writer.write(client_frame(payload, compressed))
+                first, message = await read_frame(reader)
+                assert first == 0x81
+                assert (
+                    feedback(message.decode())
+                    == "error: Only signed-in scorers can record events. Nothing was changed."
+                )
+        finally:
+            writer.close()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [compress(b"x" * 200_000), b"\xff\xfe not deflate at all"],
+    ids=["inflates beyond the frame limit", "not deflate"],
+)
+async def test_a_compressed_message_too_big_or_broken_ends_the_connection(served: Served, payload: bytes) -> None:
+    reader, writer, _ = await deflate_socket(served)
+    try:
+        await read_frame(reader)
+        assert len(served.live.hub.connections) == 1
+        writer.write(client_frame(payload, compressed=True))
+        # Hypercorn drops the connection on what its parser refuses, as it does for any protocol error.
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+        await eventually(lambda: not served.live.hub.connections)
+    finally:
+        writer.close()
+
+
+async def test_offers_the_app_cannot_keep_are_declined(served: Served) -> None:
+    for offer in ("permessage-deflate; server_max_window_bits=10", "x-webkit-deflate-frame"):
+        reader, writer, head = await deflate_socket(served, offer)
+        try:
+            assert extensions_of(head) is None
+            first, _ = await read_frame(reader)
+            assert first == 0x81
+        finally:
+            writer.close()
