@@ -114,12 +114,24 @@ def _wait_healthy(server: Server, timeout: float = 60) -> None:
     raise RuntimeError(f"{server.name} did not become healthy:\n{server.log()}")
 
 
-def start_app(work_dir: Path, cpus: str | None, max_sockets: int, matches: int = 0) -> Server:
+def start_app(
+    work_dir: Path,
+    cpus: str | None,
+    max_sockets: int,
+    matches: int = 0,
+    port: int | None = None,
+    database: Path | None = None,
+    wait: bool = True,
+) -> Server:
     """`hypercorn --config hypercorn.toml livescores:app`, one worker, on a fresh SQLite file;
-    with `matches`, on one that holds that many (see bench/calendar_load.py)."""
-    port = free_port()
-    database = work_dir / f"livescores-{port}.db"
+    with `matches`, on one that holds that many (see bench/calendar_load.py). A replacement
+    passes the port and database of the server it replaces, and `wait=False` to watch its
+    start itself. In a process group of its own, which a deploy signals whole."""
+    port = port or free_port()
     calendar = None
+    if database is not None:
+        matches = 0
+    database = database or work_dir / f"livescores-{port}.db"
     if matches:
         seeded = subprocess.run(
             [sys.executable, "-m", "bench.calendar_load", str(database), str(matches)],
@@ -147,13 +159,19 @@ def start_app(work_dir: Path, cpus: str | None, max_sockets: int, matches: int =
     )
     hypercorn = str(Path(sys.executable).with_name("hypercorn"))
     command = [hypercorn, "--config", str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}", "livescores:app"]
-    log_path = work_dir / f"app-{port}.log"
+    log_path = work_dir / f"app-{port}-{time.monotonic_ns()}.log"
     process = subprocess.Popen(
-        pinned(command, cpus), cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT
+        pinned(command, cpus),
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     server = Server("app", port, process, log_path, work_dir, database, calendar=calendar)
-    _wait_healthy(server)
-    server.pid = _child_pid(process.pid)
+    if wait:
+        _wait_healthy(server)
+        server.pid = _child_pid(process.pid)
     return server
 
 
@@ -169,20 +187,23 @@ def install_ws() -> Path:
     return modules
 
 
-def start_node(work_dir: Path, cpus: str | None, board: dict[str, object]) -> Server:
+def start_node(
+    work_dir: Path, cpus: str | None, board: dict[str, object], port: int | None = None, wait: bool = True
+) -> Server:
     """The reference: the same snapshot on connect, the same row fragment broadcast per goal."""
     modules = install_ws()
-    port = free_port()
+    port = port or free_port()
     board_path = work_dir / f"board-{port}.json"
     board_path.write_text(json.dumps(board))
     command = ["node", str(BENCH / "reference" / "server.js"), str(port), str(board_path)]
-    log_path = work_dir / f"node-{port}.log"
+    log_path = work_dir / f"node-{port}-{time.monotonic_ns()}.log"
     env = {**os.environ, "NODE_PATH": str(modules)}
     process = subprocess.Popen(
         pinned(command, cpus), cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT
     )
     server = Server("node", port, process, log_path, work_dir)
-    _wait_healthy(server)
+    if wait:
+        _wait_healthy(server)
     server.pid = process.pid
     return server
 

@@ -1,0 +1,147 @@
+"""Restart mode: a one-process deploy with every viewer connected, as the viewers live it.
+
+N viewers connect; then the server is sent SIGTERM (the app's whole process group, as Heroku,
+systemd and honcho signal it; Node's one process) and, from that instant, its replacement is
+started on the same port the way a one-process deploy starts it: again and again until one
+start can bind the port. Every viewer comes back the way htmx 4.0.1 brings a page back
+(bench/reconnect.py). Reported: per viewer, the time from the SIGTERM to its fresh snapshot
+(p50, p99, max); handshakes that failed or timed out; the kernel's listen-queue overflows
+meanwhile (`ListenOverflows` of /proc/net/netstat, which counts the whole machine); when the
+old process exited; and how many starts the replacement took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .clients import ViewerProcesses
+from .run import Options, connect_viewers
+from .servers import Server
+
+BACK_TIMEOUT = 90.0  # seconds after the SIGTERM a viewer may take to come back
+START_TIMEOUT = 60.0  # seconds a started replacement may take to answer /healthz
+
+
+def netstat(name: str) -> int:
+    """One TcpExt counter of this network namespace."""
+    lines = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines() if line.startswith("TcpExt:")]
+    names, values = lines[0], lines[1]
+    return int(values[names.index(name)])
+
+
+def _exited(process_wait: Callable[[], object], started: float) -> asyncio.Future[float]:
+    """Seconds from `started` until the process ends, watched from a thread."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[float] = loop.create_future()
+
+    def watch() -> None:
+        process_wait()
+        at = time.monotonic() - started
+        loop.call_soon_threadsafe(lambda: future.done() or future.set_result(at))
+
+    threading.Thread(target=watch, daemon=True).start()
+    return future
+
+
+async def replace(start: Callable[[], Server], old_pid: int, started: float) -> tuple[Server, int, float]:
+    """Start the replacement until one start binds the port and answers; how many starts it took
+    and when the one that stayed began to answer (seconds after `started`). An answer from the
+    old process (`old_pid`, still serving) does not count."""
+    tries = 0
+    while True:
+        tries += 1
+        server = await asyncio.to_thread(start)
+        deadline = time.monotonic() + START_TIMEOUT
+        while server.process.poll() is None and time.monotonic() < deadline:
+            try:
+                health = await asyncio.to_thread(server.health)
+            except (OSError, ValueError):
+                health = {}
+            if health.get("worker") in (None, old_pid):
+                await asyncio.sleep(0.02)
+                continue
+            server.pid = int(str(health["worker"]))
+            return server, tries, time.monotonic() - started
+        if server.process.poll() is None:
+            raise RuntimeError(f"the replacement did not answer within {START_TIMEOUT:.0f}s:\n{server.log()}")
+        if "in use" not in server.log():
+            raise RuntimeError(f"the replacement exited with {server.process.returncode}:\n{server.log()}")
+
+
+async def restart(server: Server, options: Options, start_again: Callable[[], Server]) -> dict[str, Any]:
+    """Viewers connected, a SIGTERM, a replacement on the same port: how the viewers come back."""
+    viewers, result = await connect_viewers(server, options)
+    replacement: Server | None = None
+    try:
+        await viewers.ask("watch")
+        await asyncio.sleep(1.0)
+        overflows, drops = netstat("ListenOverflows"), netstat("ListenDrops")
+        started = time.monotonic()
+        if server.name == "app":
+            os.killpg(server.process.pid, signal.SIGTERM)
+        else:
+            server.process.send_signal(signal.SIGTERM)
+        exited = _exited(server.process.wait, started)
+        replacing = asyncio.create_task(replace(start_again, server.pid, started))
+        answers = await viewers.ask(f"restarted {started} {BACK_TIMEOUT}")
+        replacement, tries, answering = await replacing
+        old_exit = await asyncio.wait_for(exited, 60)
+        back = sorted(t for answer in answers for t in answer["back"])
+        result.update(
+            {
+                "back": len(back),
+                "lost": sum(a["not_back"] for a in answers),
+                "back_p50_s": _at(back, 0.5),
+                "back_p99_s": _at(back, 0.99),
+                "back_max_s": round(back[-1], 3) if back else None,
+                "back_mean_s": round(statistics.fmean(back), 3) if back else None,
+                "back_per_second": _per_second(back),
+                "failed_handshakes": sum(a["failed_handshakes"] for a in answers),
+                "timed_out_handshakes": sum(a["timed_out_handshakes"] for a in answers),
+                "turned_away": sum(a["turned_away"] for a in answers),
+                "attempts": sum(a["attempts"] for a in answers),
+                "gave_up": sum(a["gave_up"] for a in answers),
+                "closed_with": _summed(a["closed_with"] for a in answers),
+                "attempt_outcomes": _summed(a["reasons"] for a in answers),
+                "listen_overflows": netstat("ListenOverflows") - overflows,
+                "listen_drops": netstat("ListenDrops") - drops,
+                "old_exit_s": round(old_exit, 3),
+                "old_exit_code": server.process.returncode,
+                "replacement_starts": tries,
+                "replacement_answering_s": round(answering, 3),
+                "replacement_sockets": replacement.health().get("sockets"),
+            }
+        )
+    finally:
+        await viewers.close()
+        if replacement is not None:
+            replacement.stop()
+    return result
+
+
+def _at(ordered: list[float], fraction: float) -> float | None:
+    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 3) if ordered else None
+
+
+def _per_second(ordered: list[float]) -> list[int]:
+    """How many viewers came back in each second after the SIGTERM."""
+    counts = [0] * (int(ordered[-1]) + 1 if ordered else 0)
+    for t in ordered:
+        counts[int(t)] += 1
+    return counts
+
+
+def _summed(parts: Any) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for part in parts:
+        for key, count in part.items():
+            total[key] = total.get(key, 0) + count
+    return total
