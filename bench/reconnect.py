@@ -122,10 +122,10 @@ class Watch:
         self.seats = [Seat(v, host, port, origin, source, rng) for v in viewers]
         self.tasks = [asyncio.create_task(seat.follow()) for seat in self.seats]
 
-    async def report(self, since: float, timeout: float) -> dict[str, object]:
-        """Once every viewer is back (or after `timeout` s): per viewer, seconds from `since`
+    async def report(self, since: float, within: float) -> dict[str, object]:
+        """Once every viewer is back (or `within` s of `since`): per viewer, seconds from `since`
         (the SIGTERM) to its fresh snapshot, and what went wrong on the way."""
-        done, pending = await asyncio.wait(self.tasks, timeout=max(0.0, since + timeout - monotonic()))
+        _, pending = await asyncio.wait(self.tasks, timeout=max(0.0, since + within - monotonic()))
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .clients import ViewerProcesses
 from .run import Options, connect_viewers
 from .servers import Server
 

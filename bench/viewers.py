@@ -176,10 +176,10 @@ class Worker:
         self.watch = Watch(self.viewers, self.args.host, self.args.port, self.args.origin, self.args.source)
         return {"watching": len(self.viewers)}
 
-    async def restarted(self, since: float, timeout: float) -> dict[str, Any]:
+    async def restarted(self, since: float, within: float) -> dict[str, Any]:
         if self.watch is None:
             return {"error": "not watching"}
-        answer = await self.watch.report(since, timeout)
+        answer = await self.watch.report(since, within)
         self.viewers = self.watch.viewers()
         return answer
 
