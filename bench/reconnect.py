@@ -23,9 +23,9 @@ RECONNECT_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1014})
 BASE_DELAY = 0.5
 MAX_DELAY = 60.0
 JITTER = 0.3
-# A browser waits for the kernel's own SYN retries (1 s, 3 s, 7 s...); past this, the attempt
-# counts as timed out (and, as in htmx, as failed).
-HANDSHAKE_TIMEOUT = 10.0
+# Chromium gives an opening handshake 240 s (the kernel retries a lost SYN after 1 s, 3 s, 7 s...);
+# past this the attempt counts as timed out (and, as in htmx, as failed).
+HANDSHAKE_TIMEOUT = 240.0
 
 
 def htmx_delay(attempt: int, rng: random.Random) -> float:
@@ -103,7 +103,7 @@ class Seat:
                 self._note(f"closed after the 101 with {viewer.close_code or 1006}")
                 return viewer.close_code or 1006
             self.failed += 1
-            self._note(type(error).__name__ + (f": {error.strerror}" if isinstance(error, OSError) else ""))
+            self._note(f"{type(error).__name__}: {error.strerror if isinstance(error, OSError) else error}")
             return 1006
         self.viewer = viewer
         self.attempt = 0

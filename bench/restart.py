@@ -13,11 +13,13 @@ old process exited; and how many starts the replacement took.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import statistics
 import threading
 import time
+import urllib.error
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from typing import Any
 from .run import Options, connect_viewers
 from .servers import Server
 
-BACK_TIMEOUT = 90.0  # seconds after the SIGTERM a viewer may take to come back
+BACK_TIMEOUT = 120.0  # seconds after the SIGTERM a viewer may take to come back
 START_TIMEOUT = 60.0  # seconds a started replacement may take to answer /healthz
 
 
@@ -116,7 +118,7 @@ async def restart(server: Server, options: Options, start_again: Callable[[], Se
                 "old_exit_code": server.process.returncode,
                 "replacement_starts": tries,
                 "replacement_answering_s": round(answering, 3),
-                "replacement_sockets": replacement.health().get("sockets"),
+                "replacement_sockets": _sockets(replacement),
             }
         )
     finally:
@@ -124,6 +126,17 @@ async def restart(server: Server, options: Options, start_again: Callable[[], Se
         if replacement is not None:
             replacement.stop()
     return result
+
+
+def _sockets(server: Server) -> object:
+    """The replacement's open sockets as its /healthz counts them (a 503 still says)."""
+    try:
+        return server.health().get("sockets")
+    except urllib.error.HTTPError as error:
+        body: dict[str, object] = json.loads(error.read() or b"{}")
+        return body.get("sockets")
+    except (OSError, ValueError) as error:
+        return str(error)
 
 
 def _at(ordered: list[float], fraction: float) -> float | None:
