@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .run import Options, connect_viewers
+from .run import Options, _start_profile, connect_viewers
 from .servers import Server
 
 BACK_TIMEOUT = 120.0  # seconds after the SIGTERM a viewer may take to come back
@@ -85,6 +85,10 @@ async def restart(server: Server, options: Options, start_again: Callable[[], Se
         await viewers.ask("watch")
         await asyncio.sleep(1.0)
         overflows, drops = netstat("ListenOverflows"), netstat("ListenDrops")
+        profile = None
+        if options.py_spy is not None and server.name == "app":
+            profile = _start_profile(server, options.py_spy, 15)
+            await asyncio.sleep(1.0)
         started = time.monotonic()
         if server.name == "app":
             os.killpg(server.process.pid, signal.SIGTERM)
@@ -95,6 +99,9 @@ async def restart(server: Server, options: Options, start_again: Callable[[], Se
         answers = await viewers.ask(f"restarted {started} {BACK_TIMEOUT}")
         replacement, tries, answering = await replacing
         old_exit = await asyncio.wait_for(exited, 60)
+        if profile is not None:
+            _, err = await asyncio.to_thread(profile.communicate, None, 120)
+            result["profile"] = str(options.py_spy) if profile.returncode == 0 else err.decode()[-500:]
         back = sorted(t for answer in answers for t in answer["back"])
         result.update(
             {

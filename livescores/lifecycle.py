@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -106,6 +107,9 @@ class Drain:
         if self._task is None:
             log.info("shutdown: %s; closing %d sockets with %d", reason, len(self.hub.connections), SERVICE_RESTART)
             self.hub.closing.set()  # no socket opens from now on
+            # Collections would walk every socket still open, again and again as they close,
+            # in a process about to exit: its memory goes with it.
+            gc.disable()
             released = listeners.release(self.workers)
             self._task = asyncio.create_task(self._drain(released), name="drain")
 
