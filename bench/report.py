@@ -57,6 +57,7 @@ RESTART_ROWS = (
     ("connection attempts", "attempts"),
     ("listen-queue overflows", "listen_overflows"),
     ("old process exited (s)", "old_exit_s"),
+    ("old process CPU after SIGTERM (s)", "old_cpu_after_sigterm_s"),
     ("replacement: starts until one bound", "replacement_starts"),
     ("replacement: answering (s)", "replacement_answering_s"),
     ("replacement: sockets at the end", "replacement_sockets"),

@@ -95,10 +95,15 @@ async def restart(server: Server, options: Options, start_again: Callable[[], Se
         else:
             server.process.send_signal(signal.SIGTERM)
         exited = _exited(server.process.wait, started)
+        draining = asyncio.create_task(_cpu_until_exit(server))
+        sampling = asyncio.create_task(_cpus_busy(started))
         replacing = asyncio.create_task(replace(start_again, server.pid, started))
         answers = await viewers.ask(f"restarted {started} {BACK_TIMEOUT}")
         replacement, tries, answering = await replacing
         old_exit = await asyncio.wait_for(exited, 60)
+        drain_cpu = await draining
+        sampling.cancel()
+        cpus_busy = await sampling
         if profile is not None:
             _, err = await asyncio.to_thread(profile.communicate, None, 120)
             result["profile"] = str(options.py_spy) if profile.returncode == 0 else err.decode()[-500:]
@@ -123,6 +128,13 @@ async def restart(server: Server, options: Options, start_again: Callable[[], Se
                 "listen_drops": netstat("ListenDrops") - drops,
                 "old_exit_s": round(old_exit, 3),
                 "old_exit_code": server.process.returncode,
+                "old_cpu_after_sigterm_s": round(drain_cpu, 3),
+                "cpus_busy_per_500ms": cpus_busy,
+                "old_shutdown_log": [
+                    line
+                    for line in server.log_path.read_text(errors="replace").splitlines()
+                    if "shutdown:" in line or "gc:" in line
+                ][-8:],
                 "replacement_starts": tries,
                 "replacement_answering_s": round(answering, 3),
                 "replacement_sockets": _sockets(replacement),
@@ -133,6 +145,45 @@ async def restart(server: Server, options: Options, start_again: Callable[[], Se
         if replacement is not None:
             replacement.stop()
     return result
+
+
+def _cpu_ticks() -> list[tuple[int, int]]:
+    """Per CPU: (busy, total) jiffies since boot, from /proc/stat."""
+    found = []
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("cpu") and line[3:4].isdigit():
+            values = [int(v) for v in line.split()[1:]]
+            idle = values[3] + values[4]
+            found.append((sum(values) - idle, sum(values)))
+    return found
+
+
+async def _cpus_busy(started: float) -> list[list[float]]:
+    """Every 500 ms after `started`: each CPU's busy fraction (the servers run on CPU 0)."""
+    series: list[list[float]] = []
+    before = _cpu_ticks()
+    try:
+        while True:
+            await asyncio.sleep(0.5)
+            now = _cpu_ticks()
+            series.append(
+                [round(time.monotonic() - started, 1)]
+                + [round((b - a) / max(1, t - u), 2) for (a, u), (b, t) in zip(before, now, strict=True)]
+            )
+            before = now
+    except asyncio.CancelledError:
+        return series
+
+
+async def _cpu_until_exit(server: Server) -> float:
+    """CPU seconds the serving process spends from now until it exits (sampled every 20 ms)."""
+    first = last = server.cpu_seconds()
+    while True:
+        await asyncio.sleep(0.02)
+        try:
+            last = server.cpu_seconds()
+        except (OSError, IndexError):
+            return last - first
 
 
 def _sockets(server: Server) -> object:

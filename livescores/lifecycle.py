@@ -111,6 +111,10 @@ class Drain:
             # in a process about to exit: its memory goes with it.
             gc.disable()
             released = listeners.release(self.workers)
+            if released:
+                # The replacement, on the same machine, comes first: this worker's closes, and
+                # each close's teardown, take only the CPU it leaves, which paces the drain too.
+                os.nice(19)
             self._task = asyncio.create_task(self._drain(released), name="drain")
 
     async def _drain(self, released: list[tuple[str, int]]) -> None:
