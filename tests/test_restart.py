@@ -1,0 +1,98 @@
+"""A one-process deploy: SIGTERM to a lone Hypercorn worker, its replacement on the same port.
+
+The stopping worker lets go of the port at once, keeps its sockets open until the replacement
+listens there, then closes every one with 1012, and what it acknowledged is in the replacement's
+first snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from .pages import rows
+from .servers import scorer_cookie, start_server
+from .test_lifecycle import acknowledged_goal, receive_close
+
+VIEWERS = 20
+
+
+def bind_once(port: int) -> bool:
+    """Whether a new server could bind the port now (with SO_REUSEADDR, as Hypercorn binds)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def still_open(ws: ClientConnection, seconds: float) -> bool:
+    """Whether the socket stays open for `seconds`, whatever it is pushed meanwhile."""
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            ws.recv(timeout=max(0.01, deadline - time.monotonic()))
+    except TimeoutError:
+        return True
+    except ConnectionClosed:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_after_sigterm_the_port_is_free_at_once_and_every_socket_closes_with_1012_once_a_replacement_listens(
+    tmp_path: Path,
+) -> None:
+    old = start_server(tmp_path, LIVESCORES_CLOCK_INTERVAL="3600", LIVESCORES_RESTART_WAIT="20")
+    port = int(old.url.rsplit(":", 1)[1])
+    replacement = None
+    try:
+        with ExitStack() as sockets:
+            viewers = [sockets.enter_context(connect(old.ws_url, open_timeout=5)) for _ in range(VIEWERS)]
+            for viewer in viewers:
+                viewer.recv(timeout=5)
+            cookie = scorer_cookie(old.url)
+            scorer = sockets.enter_context(connect(old.ws_url, additional_headers={"Cookie": cookie}, open_timeout=5))
+            match_id = next(iter(rows(str(scorer.recv(timeout=5)))))
+            acknowledged_goal(old, scorer, match_id)
+
+            os.killpg(old.process.pid, signal.SIGTERM)
+            signalled = time.monotonic()
+            while not bind_once(port):
+                assert time.monotonic() - signalled < 1.0, "the port was still taken a second after SIGTERM"
+                time.sleep(0.01)
+            assert old.process.poll() is None, "the port came free only when the old server had exited"
+            assert still_open(viewers[0], 0.5), "the sockets are kept while no replacement listens"
+
+            replacement = start_server(tmp_path, port=port, LIVESCORES_CLOCK_INTERVAL="3600")
+            codes = [receive_close(ws, timeout=15) for ws in viewers]
+            assert old.process.wait(20) == 0, old.log()
+    except BaseException:
+        if replacement is not None:
+            replacement.stop()
+        raise
+    finally:
+        if old.process.poll() is None:
+            os.killpg(old.process.pid, signal.SIGKILL)
+            old.process.wait(5)
+    try:
+        assert codes == [1012] * VIEWERS, old.log()
+        log = old.log()
+        assert "stopped listening on 127.0.0.1:" in log and "a replacement listened after" in log, log
+        with connect(replacement.ws_url, open_timeout=5) as back:
+            snapshot = rows(str(back.recv(timeout=5)))
+        assert snapshot[match_id].home_score == 1, "the goal acknowledged before the restart is on the new board"
+    except ConnectionClosed as closed:
+        raise AssertionError(f"the replacement closed a new socket: {closed}\n{replacement.log()}") from closed
+    finally:
+        replacement.stop()
