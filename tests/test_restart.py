@@ -18,6 +18,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from livescores.config import Config
+
 from .pages import rows
 from .servers import scorer_cookie, start_server
 from .test_lifecycle import acknowledged_goal, receive_close
@@ -34,6 +36,26 @@ def bind_once(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("LIVESCORES_DRAIN_RATE", "0", "LIVESCORES_DRAIN_RATE=0 is below 1."),
+        ("LIVESCORES_DRAIN_RATE", "fast", "LIVESCORES_DRAIN_RATE='fast' is not a whole number."),
+        ("LIVESCORES_RESTART_WAIT", "-1", "LIVESCORES_RESTART_WAIT=-1.0 is below 0."),
+    ],
+)
+def test_a_drain_setting_out_of_range_stops_the_start_naming_it(name: str, value: str, reason: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        Config.from_env({name: value})
+    assert str(refused.value) == reason
+
+
+def test_the_drain_settings_are_read() -> None:
+    config = Config.from_env({"LIVESCORES_DRAIN_RATE": "1000", "LIVESCORES_RESTART_WAIT": "0"})
+    assert (config.drain_rate, config.restart_wait_seconds) == (1000, 0.0)
+    assert (Config.from_env({}).drain_rate, Config.from_env({}).restart_wait_seconds) == (4000, 2.0)
 
 
 def still_open(ws: ClientConnection, seconds: float) -> bool:
