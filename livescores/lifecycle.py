@@ -14,7 +14,8 @@ sockets all closed at once come back within 300 ms of each other: thousands of h
 new process cannot take that fast overflow its accept queue, and every one dropped or refused
 doubles that page's next wait. So a lone worker first lets go of its port (listeners.py), keeps
 its sockets open until a replacement listens on that port (at most `restart_wait` seconds),
-then closes them at `drain_rate` a second, a slice every 250 ms.
+then closes them at `drain_rate` a second at most, a slice every 250 ms, and no faster than
+the replacement takes them back, as its /healthz counts them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT = 10.0  # after the last slice is closed; well inside Heroku's 30 s between SIGTERM and SIGKILL
 DRAIN_STEP = 0.25  # seconds between slices of sockets closed
+IN_FLIGHT = 3000  # closed sockets not yet back at the replacement: well inside its accept queue (4,096)
 STOP_GRACE = 3.0  # after draining, how long a signalled worker waits for Hypercorn to stop it
 
 
@@ -111,10 +113,6 @@ class Drain:
             # in a process about to exit: its memory goes with it.
             gc.disable()
             released = listeners.release(self.workers)
-            if released:
-                # The replacement, on the same machine, comes first: this worker's closes, and
-                # each close's teardown, take only the CPU it leaves, which paces the drain too.
-                os.nice(19)
             self._task = asyncio.create_task(self._drain(released), name="drain")
 
     async def _drain(self, released: list[tuple[str, int]]) -> None:
@@ -125,12 +123,7 @@ class Drain:
                 log.info("shutdown: no replacement listened within %.1fs", self.restart_wait)
             else:
                 log.info("shutdown: a replacement listened after %.2fs", found)
-        pending = list(self.hub.connections)
-        for first in range(0, len(pending), self.slice):
-            if first:
-                await asyncio.sleep(DRAIN_STEP)
-            for connection in pending[first : first + self.slice]:
-                connection.stop(SERVICE_RESTART)
+        await self._close_in_slices(released[0] if released else None)
         self.hub.begin_closing()  # any socket opened meanwhile, and those already stopped again: no matter
         closed = time.monotonic()
         while self.hub.connections and time.monotonic() - closed < DRAIN_TIMEOUT:  # noqa: ASYNC110 - a plain set
@@ -138,6 +131,25 @@ class Drain:
         left = len(self.hub.connections)
         log.info("shutdown: sockets closed in %.2fs (%d still open)", time.monotonic() - started, left)
         self.finished.set()
+
+    async def _close_in_slices(self, replacement: tuple[str, int] | None) -> None:
+        """Every open socket stopped with 1012, a slice every DRAIN_STEP: `self.slice` at most,
+        and, while a replacement on this port says how many sockets it holds, no more than
+        keeps IN_FLIGHT closed sockets not yet back there (a quarter slice at least, so a drain
+        whose viewers went elsewhere still ends)."""
+        pending = list(self.hub.connections)
+        closed, base = 0, None
+        while closed < len(pending):
+            if closed:
+                await asyncio.sleep(DRAIN_STEP)
+            allowed = self.slice
+            there = await listeners.sockets_at(*replacement) if replacement is not None else None
+            if there is not None:
+                base = there if base is None else base
+                allowed = max(self.slice // 4, min(self.slice, IN_FLIGHT - (closed - (there - base))))
+            for connection in pending[closed : closed + allowed]:
+                connection.stop(SERVICE_RESTART)
+            closed += allowed
 
     async def _end_unless_stopped(self) -> None:
         """A worker signalled on its own: Hypercorn's main process, signalled with it as a rule,

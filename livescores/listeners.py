@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 import time
@@ -91,3 +92,23 @@ async def _accepts(host: str, port: int) -> bool:
     with contextlib.suppress(OSError):
         await writer.wait_closed()
     return True
+
+
+async def sockets_at(host: str, port: int) -> int | None:
+    """How many sockets the server now listening at `host:port` says it holds (its /healthz),
+    or None when it does not answer that in time."""
+    try:
+        async with asyncio.timeout(PROBE_INTERVAL * 4):
+            reader, writer = await asyncio.open_connection(_reachable(host), port)
+            try:
+                writer.write(f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+                answer = await reader.read()
+            finally:
+                writer.close()
+    except (OSError, TimeoutError):
+        return None
+    try:
+        count = json.loads(answer.partition(b"\r\n\r\n")[2]).get("sockets")
+    except (ValueError, AttributeError):
+        return None
+    return count if isinstance(count, int) else None
