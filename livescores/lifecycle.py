@@ -68,6 +68,7 @@ class Drain:
         self._watcher: asyncio.Task[None] | None = None
         self._fallback: asyncio.Task[None] | None = None
         self._restore: Callable[[], None] | None = None
+        self._collecting = False  # whether to collect garbage again once stopped (as in a test's process)
 
     def install(self) -> None:
         loop = asyncio.get_running_loop()
@@ -96,6 +97,9 @@ class Drain:
             self._watcher = asyncio.create_task(self._watch(event), name="hypercorn-shutdown-watch")
 
     async def uninstall(self) -> None:
+        if self._collecting:
+            gc.enable()
+            self._collecting = False
         if self._restore is not None:
             self._restore()
             self._restore = None
@@ -111,6 +115,7 @@ class Drain:
             self.hub.closing.set()  # no socket opens from now on
             # Collections would walk every socket still open, again and again as they close,
             # in a process about to exit: its memory goes with it.
+            self._collecting = gc.isenabled()
             gc.disable()
             released = listeners.release(self.workers)
             self._task = asyncio.create_task(self._drain(released), name="drain")
@@ -146,7 +151,7 @@ class Drain:
             there = await listeners.sockets_at(*replacement) if replacement is not None else None
             if there is not None:
                 base = there if base is None else base
-                allowed = max(self.slice // 4, min(self.slice, IN_FLIGHT - (closed - (there - base))))
+                allowed = max(1, self.slice // 4, min(self.slice, IN_FLIGHT - (closed - (there - base))))
             for connection in pending[closed : closed + allowed]:
                 connection.stop(SERVICE_RESTART)
             closed += allowed

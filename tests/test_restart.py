@@ -7,6 +7,7 @@ first snapshot.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from livescores import DRAIN_KEY, create_app
 from livescores.config import Config
 
 from .pages import rows
@@ -56,6 +58,15 @@ def test_the_drain_settings_are_read() -> None:
     config = Config.from_env({"LIVESCORES_DRAIN_RATE": "1000", "LIVESCORES_RESTART_WAIT": "0"})
     assert (config.drain_rate, config.restart_wait_seconds) == (1000, 0.0)
     assert (Config.from_env({}).drain_rate, Config.from_env({}).restart_wait_seconds) == (4000, 2.0)
+
+
+async def test_a_drain_stops_garbage_collection_until_the_app_has_stopped(config: Config) -> None:
+    """A worker that drains is about to exit; a process that goes on (a test's) collects again."""
+    app = create_app(config)
+    async with app.test_app():
+        app.extensions[DRAIN_KEY].begin("a test")
+        assert not gc.isenabled()
+    assert gc.isenabled()
 
 
 def still_open(ws: ClientConnection, seconds: float) -> bool:
