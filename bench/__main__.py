@@ -5,6 +5,7 @@
     python -m bench --mode slow --viewers 1000         # viewers that stop reading: 0, 1, then 10
     python -m bench --mode hostile --viewers 25000     # one address flooding half-sent messages
     python -m bench --servers app app-uvloop node      # the app with asyncio's loop and uvloop's
+    python -m bench --mode restart --viewers 19900     # SIGTERM, a replacement on the same port
     python -m bench --smoke                            # 200 viewers, 5 goals (CI)
 
 Exits 1 if any viewer lost or got a duplicated goal, or a page request failed; never because of
@@ -30,6 +31,7 @@ from typing import Any
 from .board import reference_board
 from .hostile import hostile
 from .report import failures, table
+from .restart import restart
 from .run import Options, broadcast, writes
 from .servers import Server, start_app, start_node
 from .slow import slow
@@ -69,21 +71,40 @@ async def one_server(name: str, work: Path, options: Options, mode: str, board: 
         every = f"0-{(os.cpu_count() or 2) - 1}"
         options = replace(options, server_cpus=every, client_cpus=every)
     cpus = options.server_cpus
+    max_sockets = options.viewers + SCORER_SOCKETS + options.writers + max(options.stalled, default=0)
+    loop = "uvloop" if name == "app-uvloop" else "asyncio"
     server: Server = (
         start_app(
             work,
             cpus,
-            options.viewers + SCORER_SOCKETS + options.writers + max(options.stalled, default=0),
+            max_sockets,
             options.matches,
             _app_env(options),
             options.workers,
             options.redis_url,
-            loop="uvloop" if name == "app-uvloop" else "asyncio",
+            loop=loop,
         )
         if name.startswith("app")
         else start_node(work, cpus, board)
     )
+
+    def start_again() -> Server:
+        if name.startswith("app"):
+            return start_app(
+                work,
+                cpus,
+                max_sockets,
+                env_extra=_app_env(options),
+                loop=loop,
+                port=server.port,
+                database=server.database,
+                wait=False,
+            )
+        return start_node(work, cpus, board, port=server.port, wait=False)
+
     try:
+        if mode == "restart":
+            return await restart(server, options, start_again)
         if mode == "writes":
             return await writes(server, options)
         if mode == "slow":
@@ -160,7 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--mode", choices=("latency", "slow", "writes", "hostile"), default="latency")
+    parser.add_argument("--mode", choices=("latency", "slow", "writes", "hostile", "restart"), default="latency")
     parser.add_argument("--viewers", type=int, nargs="+", default=[1000])
     parser.add_argument("--goals", type=int, default=20)
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between goals")

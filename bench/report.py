@@ -47,6 +47,24 @@ WRITE_ROWS = (
     ("server CPU busy (cores)", "server_cpu_busy"),
     ("server CPU per goal (ms)", "server_cpu_ms_per_goal"),
 )
+RESTART_ROWS = (
+    ("back with a snapshot, p50 (s after SIGTERM)", "back_p50_s"),
+    ("back with a snapshot, p99 (s)", "back_p99_s"),
+    ("back with a snapshot, last (s)", "back_max_s"),
+    ("connected before", "connected"),
+    ("back", "back"),
+    ("lost (never back)", "lost"),
+    ("failed handshakes", "failed_handshakes"),
+    ("timed-out handshakes", "timed_out_handshakes"),
+    ("turned away after the 101", "turned_away"),
+    ("connection attempts", "attempts"),
+    ("listen-queue overflows", "listen_overflows"),
+    ("old process exited (s)", "old_exit_s"),
+    ("old process CPU after SIGTERM (s)", "old_cpu_after_sigterm_s"),
+    ("replacement: starts until one bound", "replacement_starts"),
+    ("replacement: answering (s)", "replacement_answering_s"),
+    ("replacement: sockets at the end", "replacement_sockets"),
+)
 SLOW_ROWS = (
     ("others: last viewer, median (ms)", "last_viewer_median_ms"),
     ("others: last viewer, max (ms)", "last_viewer_max_ms"),
@@ -123,6 +141,8 @@ def _table(run: dict[str, Any], app: dict[str, Any], node: dict[str, Any], suffi
     title = f"{run['mode']}, {run['viewers']:,} viewers{suffix}"
     if run["mode"] == "writes":
         return "\n".join(_lines(title, WRITE_ROWS, app, node)) + "\n"
+    if run["mode"] == "restart":
+        return "\n".join(_lines(title, RESTART_ROWS, app, node)) + "\n"
     if run["mode"] == "hostile":
         return "\n".join([f"## {title}", *(f"- {key}: {value}" for key, value in app.items())]) + "\n"
     if run["mode"] == "slow":

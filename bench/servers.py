@@ -192,14 +192,22 @@ def start_app(
     workers: int = 1,
     redis_url: str | None = None,
     loop: str = "asyncio",
+    port: int | None = None,
+    database: Path | None = None,
+    wait: bool = True,
 ) -> Server:
     """`hypercorn --config hypercorn.toml livescores:app`, one worker, on a fresh SQLite file;
     with `matches`, on one that holds that many (see bench/calendar_load.py). With `workers`,
     `hypercorn -w N` (the workers share the listening socket) and, with `redis_url`, Redis as
-    the bus between them, on a channel of this run's own. With `loop` "uvloop", `hypercorn -k uvloop`."""
-    port = free_port()
-    database = work_dir / f"livescores-{port}.db"
+    the bus between them, on a channel of this run's own. With `loop` "uvloop", `hypercorn -k
+    uvloop`. A replacement passes the port and database of the server it replaces, and
+    `wait=False` to watch its start itself. In a process group of its own, which a deploy
+    signals whole."""
+    port = port or free_port()
     calendar = None
+    if database is not None:
+        matches = 0
+    database = database or work_dir / f"livescores-{port}.db"
     if matches:
         seeded = subprocess.run(
             [sys.executable, "-m", "bench.calendar_load", str(database), str(matches)],
@@ -231,13 +239,20 @@ def start_app(
     command += ["-k", "uvloop", "livescores:app"] if loop == "uvloop" else ["livescores:app"]
     if workers > 1:
         command[1:1] = ["--workers", str(workers)]
-    log_path = work_dir / f"app-{port}.log"
+    log_path = work_dir / f"app-{port}-{time.monotonic_ns()}.log"
     process = subprocess.Popen(
-        pinned(command, cpus), cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT
+        pinned(command, cpus),
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     server = Server("app", port, process, log_path, work_dir, database, calendar=calendar)
     if redis_url is not None:
         server.extras["channel"] = env["LIVESCORES_CHANNEL"]
+    if not wait:
+        return server
     _wait_healthy(server)
     if workers > 1:
         server.pids = _child_pids(process.pid, workers)
@@ -270,20 +285,23 @@ def install_ws() -> Path:
     return modules
 
 
-def start_node(work_dir: Path, cpus: str | None, board: dict[str, object]) -> Server:
+def start_node(
+    work_dir: Path, cpus: str | None, board: dict[str, object], port: int | None = None, wait: bool = True
+) -> Server:
     """The reference: the same snapshot on connect, the same row fragment broadcast per goal."""
     modules = install_ws()
-    port = free_port()
+    port = port or free_port()
     board_path = work_dir / f"board-{port}.json"
     board_path.write_text(json.dumps(board))
     command = ["node", str(BENCH / "reference" / "server.js"), str(port), str(board_path)]
-    log_path = work_dir / f"node-{port}.log"
+    log_path = work_dir / f"node-{port}-{time.monotonic_ns()}.log"
     env = {**os.environ, "NODE_PATH": str(modules)}
     process = subprocess.Popen(
         pinned(command, cpus), cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT
     )
     server = Server("node", port, process, log_path, work_dir)
-    _wait_healthy(server)
+    if wait:
+        _wait_healthy(server)
     server.pid = process.pid
     return server
 

@@ -1,6 +1,7 @@
 """One load-generator process: holds its share of the viewer sockets, driven over stdin/stdout.
 
-Commands arrive one per line on stdin (`connect`, `cpu`, `report`, `arrivals ID FIRST LAST`, `quit`);
+Commands arrive one per line on stdin (`connect`, `cpu`, `report`, `arrivals ID FIRST LAST`, `watch`,
+`restarted SINCE TIMEOUT`, `quit`);
 each answer is one JSON line on stdout. Times are `time.monotonic()`, which is the same clock
 in every process on the machine, so the coordinator can compare them with its send times.
 """
@@ -17,6 +18,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from .reconnect import Watch
 from .wsclient import Viewer, open_viewer
 
 # A worker at its socket cap refuses (1013), and with several workers the next try may reach
@@ -76,6 +78,7 @@ class Worker:
         self.args = args
         self.viewers: list[Viewer] = []
         self.errors: Counter[str] = Counter()
+        self.watch: Watch | None = None
 
     async def connect(self) -> dict[str, Any]:
         gate = asyncio.Semaphore(self.args.concurrency)
@@ -172,6 +175,18 @@ class Worker:
             "closed": dict(Counter(str(v.close_code) for v in self.viewers if v.close_code is not None)),
         }
 
+    def arm(self) -> dict[str, Any]:
+        """From now on every viewer comes back after a close, as htmx would (bench/reconnect.py)."""
+        self.watch = Watch(self.viewers, self.args.host, self.args.port, self.args.origin, self.args.source)
+        return {"watching": len(self.viewers)}
+
+    async def restarted(self, since: float, within: float) -> dict[str, Any]:
+        if self.watch is None:
+            return {"error": "not watching"}
+        answer = await self.watch.report(since, within)
+        self.viewers = self.watch.viewers()
+        return answer
+
     def close(self) -> None:
         for viewer in self.viewers:
             if viewer.transport is not None:
@@ -212,6 +227,11 @@ async def serve(args: argparse.Namespace) -> None:
         elif line.startswith("arrivals "):
             _, match_id, first, last = line.split()
             answer(worker.arrivals(match_id, int(first), int(last)))
+        elif line == "watch":
+            answer(worker.arm())
+        elif line.startswith("restarted "):
+            _, since, timeout = line.split()
+            answer(await worker.restarted(float(since), float(timeout)))
         else:
             answer({"error": f"unknown command {line!r}"})
 

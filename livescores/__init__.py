@@ -96,9 +96,11 @@ def create_app(config: Config | None = None) -> Quart:
         await refresh_health(found)
         found.tasks.append(asyncio.create_task(keep_health(found), name="health"))
         scoreboard.accounts.listeners.append(sockets.account_ended)
-        app.extensions[DRAIN_KEY] = drain = Drain(hub)
-        drain.install()
         workers = max(config.worker_count, hypercorn_worker_count())
+        app.extensions[DRAIN_KEY] = drain = Drain(
+            hub, config.restart_wait_seconds, config.drain_rate, hypercorn_worker_count()
+        )
+        drain.install()
         if workers > 1 and not bus.shared:
             log.warning(
                 "MISCONFIGURED: %d workers share no bus, so a goal reaches only its own worker's viewers. "

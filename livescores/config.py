@@ -58,6 +58,10 @@ class Config:
     timezone: str = "UTC"  # the home time zone: which day a match belongs to
     # A folder: the worker traces its allocations and writes a snapshot there on SIGUSR2 (bench only).
     tracemalloc_dir: str | None = None
+    # On SIGTERM a lone worker lets go of its port, keeps its sockets until a replacement
+    # listens on it (at most this long), then closes them this many a second (lifecycle.py).
+    restart_wait_seconds: float = 2.0
+    drain_rate: int = 4000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -90,6 +94,8 @@ class Config:
             worker_count=int(env.get("WEB_CONCURRENCY", "1") or 1),
             timezone=_zone_name(env.get("LIVESCORES_TIMEZONE") or "UTC"),
             tracemalloc_dir=env.get("LIVESCORES_TRACEMALLOC") or None,
+            restart_wait_seconds=_at_least(0, "LIVESCORES_RESTART_WAIT", _number(env, "LIVESCORES_RESTART_WAIT", 2.0)),
+            drain_rate=_at_least(1, "LIVESCORES_DRAIN_RATE", _number(env, "LIVESCORES_DRAIN_RATE", 4000)),
         )
 
 
@@ -103,6 +109,12 @@ def _number(env: Mapping[str, str], name: str, default: Number) -> Number:
     except ValueError:
         kind = "a whole number" if isinstance(default, int) else "a number"
         raise ValueError(f"{name}={value!r} is not {kind}.") from None
+
+
+def _at_least(least: Number, name: str, value: Number) -> Number:
+    if value < least:
+        raise ValueError(f"{name}={value!r} is below {least}.")
+    return value
 
 
 def _zone_name(name: str) -> str:

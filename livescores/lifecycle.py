@@ -8,12 +8,21 @@ process of the group, and Hypercorn's parent terminates the workers still runnin
 has exited), and the event Hypercorn's parent sets for its workers when it alone was signalled.
 Neither replaces Hypercorn's own shutdown, which still stops the listeners and then the app,
 and SIGTERM still reaches whatever handled it before the app did.
+
+A drain spares the replacement a stampede. htmx reconnects 500 ms (±30%) after a close, so
+sockets all closed at once come back within 300 ms of each other: thousands of handshakes a
+new process cannot take that fast overflow its accept queue, and every one dropped or refused
+doubles that page's next wait. So a lone worker first lets go of its port (listeners.py), keeps
+its sockets open until a replacement listens on that port (at most `restart_wait` seconds),
+then closes them at `drain_rate` a second at most, a slice every 250 ms, and no faster than
+the replacement takes them back, as its /healthz counts them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -21,13 +30,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import compat
+from . import compat, listeners
 from .closecodes import SERVICE_RESTART
 from .hub import Hub
 
 log = logging.getLogger(__name__)
 
-DRAIN_TIMEOUT = 10.0  # well inside Heroku's 30 s between SIGTERM and SIGKILL
+DRAIN_TIMEOUT = 10.0  # after the last slice is closed; well inside Heroku's 30 s between SIGTERM and SIGKILL
+DRAIN_STEP = 0.25  # seconds between slices of sockets closed
+IN_FLIGHT = 3000  # closed sockets not yet back at the replacement: well inside its accept queue (4,096)
 STOP_GRACE = 3.0  # after draining, how long a signalled worker waits for Hypercorn to stop it
 
 
@@ -47,13 +58,17 @@ def hypercorn_worker_count() -> int:
 class Drain:
     """Closes every socket of this worker once, on SIGTERM or when Hypercorn stops the worker."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, restart_wait: float = 2.0, drain_rate: int = 4000, workers: int = 1) -> None:
         self.hub = hub
+        self.restart_wait = restart_wait
+        self.slice = max(1, round(drain_rate * DRAIN_STEP))
+        self.workers = workers
         self.finished = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._fallback: asyncio.Task[None] | None = None
         self._restore: Callable[[], None] | None = None
+        self._collecting = False  # whether to collect garbage again once stopped (as in a test's process)
 
     def install(self) -> None:
         loop = asyncio.get_running_loop()
@@ -82,6 +97,9 @@ class Drain:
             self._watcher = asyncio.create_task(self._watch(event), name="hypercorn-shutdown-watch")
 
     async def uninstall(self) -> None:
+        if self._collecting:
+            gc.enable()
+            self._collecting = False
         if self._restore is not None:
             self._restore()
             self._restore = None
@@ -94,16 +112,49 @@ class Drain:
     def begin(self, reason: str) -> None:
         if self._task is None:
             log.info("shutdown: %s; closing %d sockets with %d", reason, len(self.hub.connections), SERVICE_RESTART)
-            self.hub.begin_closing()
-            self._task = asyncio.create_task(self._wait_for_sockets(), name="drain")
+            self.hub.closing.set()  # no socket opens from now on
+            # Collections would walk every socket still open, again and again as they close,
+            # in a process about to exit: its memory goes with it.
+            self._collecting = gc.isenabled()
+            gc.disable()
+            released = listeners.release(self.workers)
+            self._task = asyncio.create_task(self._drain(released), name="drain")
 
-    async def _wait_for_sockets(self) -> None:
+    async def _drain(self, released: list[tuple[str, int]]) -> None:
         started = time.monotonic()
-        while self.hub.connections and time.monotonic() - started < DRAIN_TIMEOUT:  # noqa: ASYNC110 - a plain set
+        if released and self.hub.connections:
+            found = await listeners.replacement_listening(released, self.restart_wait)
+            if found is None:
+                log.info("shutdown: no replacement listened within %.1fs", self.restart_wait)
+            else:
+                log.info("shutdown: a replacement listened after %.2fs", found)
+        await self._close_in_slices(released[0] if released else None)
+        self.hub.begin_closing()  # any socket opened meanwhile, and those already stopped again: no matter
+        closed = time.monotonic()
+        while self.hub.connections and time.monotonic() - closed < DRAIN_TIMEOUT:  # noqa: ASYNC110 - a plain set
             await asyncio.sleep(0.02)
         left = len(self.hub.connections)
         log.info("shutdown: sockets closed in %.2fs (%d still open)", time.monotonic() - started, left)
         self.finished.set()
+
+    async def _close_in_slices(self, replacement: tuple[str, int] | None) -> None:
+        """Every open socket stopped with 1012, a slice every DRAIN_STEP: `self.slice` at most,
+        and, while a replacement on this port says how many sockets it holds, no more than
+        keeps IN_FLIGHT closed sockets not yet back there (a quarter slice at least, so a drain
+        whose viewers went elsewhere still ends)."""
+        pending = list(self.hub.connections)
+        closed, base = 0, None
+        while closed < len(pending):
+            if closed:
+                await asyncio.sleep(DRAIN_STEP)
+            allowed = self.slice
+            there = await listeners.sockets_at(*replacement) if replacement is not None else None
+            if there is not None:
+                base = there if base is None else base
+                allowed = max(1, self.slice // 4, min(self.slice, IN_FLIGHT - (closed - (there - base))))
+            for connection in pending[closed : closed + allowed]:
+                connection.stop(SERVICE_RESTART)
+            closed += allowed
 
     async def _end_unless_stopped(self) -> None:
         """A worker signalled on its own: Hypercorn's main process, signalled with it as a rule,

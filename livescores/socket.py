@@ -192,7 +192,8 @@ class LiveSocketEndpoint:
     async def _keep_collecting(self, hub: Hub) -> None:
         while True:
             await asyncio.sleep(COLLECTION_CHECK_SECONDS)
-            self.collector.check(len(hub.connections))
+            if not hub.closing.is_set():  # a stopping worker's memory goes with it
+                self.collector.check(len(hub.connections))
 
     async def _keep_pinging(self, interval: float) -> None:
         """Every socket once per interval, a share of them every PING_STEP_SECONDS. Pinged all at

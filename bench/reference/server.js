@@ -25,7 +25,7 @@ function rowAfter(id, home) {
 const server = http.createServer((request, response) => {
   if (request.url === '/healthz') {
     response.setHeader('Content-Type', 'application/json');
-    response.end(JSON.stringify({ status: 'ok', sockets: wss.clients.size }));
+    response.end(JSON.stringify({ status: 'ok', sockets: wss.clients.size, worker: process.pid }));
   } else if (request.url === '/' && request.method === 'GET') {
     response.setHeader('Content-Type', 'text/html; charset=utf-8');
     response.setHeader('Content-Length', page.length);

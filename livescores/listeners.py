@@ -1,0 +1,114 @@
+"""A stopping worker lets go of its port at once, so that its replacement can bind it meanwhile.
+
+Hypercorn's main process binds the listening socket and hands it to its worker; on SIGTERM
+the worker stops accepting and closes its copy, but the main process keeps its own until every
+connection has ended and it exits, so the port stays taken and the kernel keeps queueing
+connections nobody will accept. With one worker, shutting the socket down (which acts on the
+socket itself, whichever process holds it) stops it listening at once: connections then
+queued are refused, and a replacement can bind the port while this worker still closes its
+sockets (both sides set SO_REUSEADDR, which Hypercorn does). With several workers the socket is
+shared by the others, still serving, so it is left alone.
+
+Hypercorn 0.18 has no `reuse_port` setting (it sets SO_REUSEPORT only with more than one
+worker), so a replacement cannot share the port with a listening predecessor; letting go of it
+is what makes room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+import time
+from typing import Any
+
+from . import compat
+
+log = logging.getLogger(__name__)
+
+PROBE_INTERVAL = 0.05
+
+
+def release(workers: int) -> list[tuple[str, int]]:
+    """Stop listening on the sockets Hypercorn handed this worker, if it is the only one; the
+    addresses let go of (empty when there was nothing to do, or nothing could be done)."""
+    if workers != 1:
+        return []
+    kwargs = compat.spawn_kwargs() or {}
+    sockets: Any = kwargs.get("sockets")
+    if sockets is None:
+        return []
+    loop = asyncio.get_running_loop()
+    if not hasattr(loop, "_selector"):  # uvloop serves the socket itself: its accept loop is out of reach
+        log.info("shutdown: the port is held until this process exits (%s)", type(loop).__name__)
+        return []
+    released: list[tuple[str, int]] = []
+    for sock in [*getattr(sockets, "insecure_sockets", []), *getattr(sockets, "secure_sockets", [])]:
+        if (
+            not isinstance(sock, socket.socket)
+            or sock.fileno() < 0
+            or sock.family not in (socket.AF_INET, socket.AF_INET6)
+        ):
+            continue
+        address = sock.getsockname()
+        loop.remove_reader(sock.fileno())  # asyncio's accept callback: a shut socket reads as ready for ever
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError as error:
+            log.info("shutdown: could not let go of %s (%s)", address, error)
+            continue
+        released.append((str(address[0]), int(address[1])))
+    if released:
+        log.info("shutdown: stopped listening on %s", ", ".join(f"{h}:{p}" for h, p in released))
+    return released
+
+
+async def replacement_listening(addresses: list[tuple[str, int]], within: float) -> float | None:
+    """Seconds until something listens again on one of `addresses` (a replacement started on the
+    same port), or None if nothing did within `within` seconds."""
+    started = time.monotonic()
+    targets = [(_reachable(host), port) for host, port in addresses]
+    while targets and time.monotonic() - started < within:
+        for host, port in targets:
+            if await _accepts(host, port):
+                return time.monotonic() - started
+        await asyncio.sleep(PROBE_INTERVAL)
+    return None
+
+
+def _reachable(host: str) -> str:
+    """Where to knock for an address bound to every interface."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+
+async def _accepts(host: str, port: int) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), PROBE_INTERVAL * 4)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
+async def sockets_at(host: str, port: int) -> int | None:
+    """How many sockets the server now listening at `host:port` says it holds (its /healthz),
+    or None when it does not answer that in time."""
+    try:
+        async with asyncio.timeout(PROBE_INTERVAL * 4):
+            reader, writer = await asyncio.open_connection(_reachable(host), port)
+            try:
+                writer.write(f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+                answer = await reader.read()
+            finally:
+                writer.close()
+    except (OSError, TimeoutError):
+        return None
+    try:
+        count = json.loads(answer.partition(b"\r\n\r\n")[2]).get("sockets")
+    except (ValueError, AttributeError):
+        return None
+    return count if isinstance(count, int) else None
