@@ -25,6 +25,7 @@ from livescores.pages import TODAY
 from livescores.render import clock_text, viewers_fragment
 from livescores.services import Services
 
+from .pages import feedback
 from .rules_support import CUP, FIRST_HALF, PENALTIES, SECOND_HALF, event, kick, play
 from .servers import ROOT
 from .support import ORIGIN, goal, receive_until, socket
@@ -88,6 +89,43 @@ async def test_each_language_s_socket_hears_a_goal_in_its_own_language_and_regio
     spanish_sentence = region.format("announcer-es", f"Gol: {match.home} 0, {match.away} 1, minuto 7")
     assert english_sentence in english_push and "announcer-es" not in english_push
     assert spanish_sentence in spanish_push and '"#announcer"' not in spanish_push
+
+
+async def test_a_spanish_scorer_is_acknowledged_and_refused_in_spanish_an_english_one_as_before(
+    scorer_client: Client, live: Services
+) -> None:
+    """Through the socket layer: the acknowledgement, a rule's refusal (with its status words) and
+    a malformed message's refusal each in the scorer's language; English word for word as before."""
+    match = live.hub.matches[0]  # kicked off: in the first half
+    second_half = json.dumps({"action": "second_half", "match": match.id})
+    async with socket(scorer_client) as english, spanish_socket(scorer_client) as spanish:
+        await english.receive()
+        await spanish.receive()
+        await goal(english, match.id, "home")
+        assert await _feedback(english) == f"ok: Recorded goal: {match.home} 1–0 {match.away}"
+        await goal(spanish, match.id, "away")
+        assert await _feedback(spanish) == f"ok: Gol registrado: {match.home} 1–1 {match.away}"
+        await spanish.send(json.dumps({"action": "undo", "match": match.id}))
+        assert await _feedback(spanish) == f"ok: Se deshizo el último evento: {match.home} 1–0 {match.away}"
+        await english.send(second_half)
+        assert await _feedback(english) == ("error: Cannot record second half while the match is in the first half.")
+        await spanish.send(second_half)
+        assert await _feedback(spanish) == (
+            "error: No se puede registrar «segunda parte» mientras el partido está en la primera parte."
+        )
+        await english.send("{not json")
+        assert await _feedback(english) == "error: The message is not valid JSON."
+        await spanish.send("{not json")
+        assert await _feedback(spanish) == "error: El mensaje no es JSON válido."
+        await spanish.send(json.dumps({"action": "goal", "match": match.id, "side": "middle"}))
+        assert await _feedback(spanish) == "error: El equipo debe ser local o visitante."
+    now = next(found for found in live.hub.matches if found.id == match.id)
+    assert (now.home_score, now.away_score) == (1, 0)  # the refusals changed nothing
+
+
+async def _feedback(ws: WebSocket) -> str:
+    """The scorer's own feedback line for the command just sent, as "level: text"."""
+    return str(feedback(await receive_until(ws, lambda m: feedback(m) is not None)))
 
 
 @asynccontextmanager
