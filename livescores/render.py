@@ -179,7 +179,12 @@ def feedback(message: str, level: Literal["ok", "error"] = "error") -> str:
 def said_refusal(match: Match, kind: EventKind) -> str | None:
     """Why the rules refuse an action now, in the language being rendered (for the controls)."""
     reason = refusal(match, kind)
-    return None if reason is None else say(reason, i18n.language())
+    return None if reason is None else said(reason)
+
+
+def said(text: str) -> str:
+    """What the rules said (an incident's summary, a refusal) in the language being rendered."""
+    return say(text, i18n.language())
 
 
 class _OnDemand(dict[Role, str]):
@@ -229,6 +234,7 @@ class Renderer:
         env.filters["colour"] = team_colour
         env.filters["day_title"] = day_title
         env.globals["periods"] = PERIODS
+        env.filters["said"] = said
         env.globals.update(
             status_word=status_word,
             var_word=var_word,
