@@ -24,6 +24,9 @@ class Said(str):
         made.values = values
         return made
 
+    def __reduce__(self) -> tuple[type[Said], tuple[str, dict[str, Any]]]:
+        return Said, (self.msgid, self.values)  # a copy (or a pickle) keeps what it was made of
+
 
 class Word(str):
     """The name of an event kind or status inside a sentence, in English as the rules write it
@@ -35,6 +38,9 @@ class Word(str):
         made = super().__new__(cls, english)
         made.kind = kind
         return made
+
+    def __reduce__(self) -> tuple[type[Word], tuple[str, str]]:
+        return Word, (self.kind, str(self))
 
 
 def N_(msgid: str, **values: Any) -> Said:

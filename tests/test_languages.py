@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pickle
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -144,6 +145,8 @@ def test_the_rules_words_in_spanish_and_in_english_as_before() -> None:
     early = refusal(play(CUP, []), "half_time")
     assert early == "Cannot record half-time while the match is not started."
     assert say(early, "es") == "No se puede registrar «descanso» mientras el partido está sin empezar."
+    copied = pickle.loads(pickle.dumps(early))  # as an exception's text travels
+    assert copied == early and say(copied, "es") == say(early, "es")
     with speaking("es"):
         assert said_refusal(level, "full_time") == say(refused, "es") and said_refusal(level, "goal") is None
     scored = play(CUP, [*FIRST_HALF, event("goal", 12, side="home", player="Saka", penalty=True, minute=Minute(12))])
