@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .matches import RuleViolation, clean_name
+from .said import N_
 
 MAX_ACCOUNT_NAME = 40
 ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._'-]{0,39}")
@@ -60,7 +61,10 @@ class Scorer:
         """Why this scorer may not record events in a match of that competition, or None."""
         if self.may_score(competition_slug):
             return None
-        return f"You score only in {', '.join(self.competitions)}; this match is not theirs. Nothing was changed."
+        return N_(
+            "You score only in %(competitions)s; this match is not theirs. Nothing was changed.",
+            competitions=", ".join(self.competitions),
+        )
 
 
 def scorer_of(account: Account) -> Scorer:

@@ -11,7 +11,7 @@ from babel.dates import format_datetime
 from .i18n import DEFAULT, language, number
 from .i18n import gettext as _
 from .matches import Incident, Match, Minute, Side
-from .words import outcome_word, reason_word, status_word, var_word
+from .words import outcome_word, reason_word, say, status_word, var_word
 
 
 def ordinal(number: int) -> str:
@@ -147,7 +147,7 @@ def _sentence(match: Match, incident: Incident) -> str:
     if kind == "award":
         note = f". {incident.note}" if incident.note else ""
         return _("Result awarded: %(score)s", score=score) + note
-    return match.summary(incident)
+    return say(match.summary(incident), language())
 
 
 def _when(kickoff: datetime) -> str:

@@ -20,6 +20,7 @@ from . import legs
 from .accounts import Audit
 from .codec import FIXTURE_COLUMNS, StoredState, event_from_row, event_row, match_from_row, stored_state, utc
 from .matches import Event, Match, RuleViolation, apply, fill_minute, replay
+from .said import N_
 from .schema import events_table, matches_table
 
 Request = tuple[str, Event, int | None, Audit | None]  # match id, event, expected version, who
@@ -98,7 +99,7 @@ def write_batch(
             for match_id, new in written.items()
         ]
         if io.update_matches(changes) != len(changes):
-            raise StaleVersion("The match changed while recording; please try again.")
+            raise StaleVersion(N_("The match changed while recording; please try again."))
     return outcomes, written
 
 
@@ -115,10 +116,10 @@ def _apply_batch(
     for match_id, asked, expected_version, audit in requests:
         match = current.get(match_id)
         if match is None:
-            outcomes.append(UnknownMatch(f"There is no match {match_id!r}."))
+            outcomes.append(UnknownMatch(N_("There is no match %(match)r.", match=match_id)))
             continue
         if expected_version is not None and expected_version != match.version:
-            outcomes.append(StaleVersion("The match changed since you looked — check and click again.", match))
+            outcomes.append(StaleVersion(N_("The match changed since you looked — check and click again."), match))
             continue
         try:
             stored, after = _step(match, asked, logs.get(match_id))

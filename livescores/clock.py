@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .model import Event, Match, Minute
+from .said import N_
 from .statuses import PERIOD_STARTS, PERIODS, RuleViolation, Status
 from .ties import aggregate
 
@@ -82,17 +83,19 @@ def check_minute(match: Match, minute: Minute, status: Status | None = None) -> 
     offset, length = PERIODS[status or match.status]
     first, last = offset + 1, offset + length
     if not first <= minute.base <= last:
-        raise RuleViolation(f"The minute must be between {first} and {last} in this half.")
+        raise RuleViolation(
+            N_("The minute must be between %(first)s and %(last)s in this half.", first=first, last=last)
+        )
     if minute.added and minute.base != last:
-        raise RuleViolation(f"Added time only follows the {last}th minute.")
+        raise RuleViolation(N_("Added time only follows the %(last)sth minute.", last=last))
     if not 0 <= minute.added <= MAX_ADDED_MINUTES:
-        raise RuleViolation(f"Added time must be between 0 and {MAX_ADDED_MINUTES} minutes.")
+        raise RuleViolation(N_("Added time must be between 0 and %(most)s minutes.", most=MAX_ADDED_MINUTES))
 
 
 def event_minute(match: Match, event: Event) -> Minute:
     """The minute an event in play happened, checked against the half being played."""
     minute = event.minute or current_minute(match, event.at)
     if minute is None:  # a rule, not an assertion: it must hold under `python -O` too
-        raise RuleViolation("The ball is not in play: give the minute it happened.")
+        raise RuleViolation(N_("The ball is not in play: give the minute it happened."))
     check_minute(match, minute)
     return minute

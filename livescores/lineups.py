@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .names import clean_name, same_name
+from .said import N_
 from .statuses import RuleViolation, Side
 
 STARTING_PLAYERS = 11
@@ -31,14 +32,16 @@ def check_formation(raw: object) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise RuleViolation("The formation must be text such as 4-3-3.")
+        raise RuleViolation(N_("The formation must be text such as 4-3-3."))
     text = "".join(raw.split())
     if not text:
         return None
     if len(text) > MAX_FORMATION_LENGTH or not FORMATION.fullmatch(text):
-        raise RuleViolation("The formation must look like 4-3-3 or 4-2-3-1.")
+        raise RuleViolation(N_("The formation must look like 4-3-3 or 4-2-3-1."))
     if sum(int(part) for part in text.split("-")) != OUTFIELD_PLAYERS:
-        raise RuleViolation(f"The formation's lines must add up to {OUTFIELD_PLAYERS} outfield players.")
+        raise RuleViolation(
+            N_("The formation's lines must add up to %(players)s outfield players.", players=OUTFIELD_PLAYERS)
+        )
     return text
 
 
@@ -47,34 +50,34 @@ def clean_names(raw: object, what: str, limit: int) -> tuple[str, ...]:
     if raw is None:
         return ()
     if isinstance(raw, str):
-        raise RuleViolation(f"The {what} must be a list of names.")
+        raise RuleViolation(N_("The %(what)s must be a list of names.", what=what))
     if not isinstance(raw, Sequence):
-        raise RuleViolation(f"The {what} must be a list of names.")
+        raise RuleViolation(N_("The %(what)s must be a list of names.", what=what))
     if len(raw) > limit * 2:  # blanks from an empty form are dropped, but not without bound
-        raise RuleViolation(f"The {what} may name at most {limit} players.")
+        raise RuleViolation(N_("The %(what)s may name at most %(limit)s players.", what=what, limit=limit))
     names: list[str] = []
     for item in raw:
-        name = clean_name(item, f"name in the {what}")
+        name = clean_name(item, N_("name in the %(what)s", what=what))
         if name is None:
             continue
         if same_name(name, names):
-            raise RuleViolation(f"{name} is named twice in the {what}.")
+            raise RuleViolation(N_("%(name)s is named twice in the %(what)s.", name=name, what=what))
         names.append(name)
     if len(names) > limit:
-        raise RuleViolation(f"The {what} may name at most {limit} players.")
+        raise RuleViolation(N_("The %(what)s may name at most %(limit)s players.", what=what, limit=limit))
     return tuple(names)
 
 
 def check_lineup(lineup: Lineup) -> Lineup:
     """A line-up whose names and formation make sense together; raises RuleViolation if not."""
     formation = check_formation(lineup.formation)
-    starting = clean_names(lineup.starting, "starting eleven", STARTING_PLAYERS)
-    substitutes = clean_names(lineup.substitutes, "substitutes", MAX_SUBSTITUTES)
+    starting = clean_names(lineup.starting, N_("starting eleven"), STARTING_PLAYERS)
+    substitutes = clean_names(lineup.substitutes, N_("substitutes"), MAX_SUBSTITUTES)
     both = next((name for name in substitutes if same_name(name, starting)), None)
     if both is not None:
-        raise RuleViolation(f"{both} cannot both start and be a substitute.")
+        raise RuleViolation(N_("%(both)s cannot both start and be a substitute.", both=both))
     if lineup.confirmed and len(starting) != STARTING_PLAYERS:
-        raise RuleViolation(f"A confirmed line-up names all {STARTING_PLAYERS} starting players.")
+        raise RuleViolation(N_("A confirmed line-up names all %(players)s starting players.", players=STARTING_PLAYERS))
     return Lineup(lineup.side, formation, starting, substitutes, lineup.confirmed)
 
 

@@ -27,6 +27,7 @@ from .clock import (
 from .lineups import MAX_SUBSTITUTES, STARTING_PLAYERS, Lineup, check_formation, check_lineup
 from .model import Event, Incident, Match, Minute
 from .names import INVISIBLE, MAX_NAME_LENGTH, clean_name
+from .said import N_
 from .statuses import (
     BREAKS,
     DECIDED_BY,
@@ -130,10 +131,10 @@ CLOCKED_KINDS: frozenset[EventKind] = frozenset(
 def apply(match: Match, event: Event) -> Match:
     """The match after one more event; raises RuleViolation and changes nothing when refused."""
     if event.kind == "undo":
-        raise RuleViolation("An undo is resolved by replay, not applied.")
+        raise RuleViolation(N_("An undo is resolved by replay, not applied."))
     step = STEPS.get(event.kind)
     if step is None:
-        raise RuleViolation(f"Unknown event {event.kind!r}.")
+        raise RuleViolation(N_("Unknown event %(kind)r.", kind=event.kind))
     reason = refusal(match, event.kind)
     if reason is not None:
         raise RuleViolation(reason)
@@ -150,7 +151,7 @@ def replay(fixture: Match, events: Iterable[Event]) -> Match:
         count += 1
         if event.kind == "undo":
             if not standing:
-                raise RuleViolation("There is nothing to undo.")
+                raise RuleViolation(N_("There is nothing to undo."))
             standing.pop()
         else:
             standing.append((count, event))

@@ -29,6 +29,7 @@ from .matches import (
     VarDecision,
     clean_name,
 )
+from .said import N_, said_of
 from .steps import MAX_AWARDED_GOALS, MAX_NOTE_LENGTH
 
 # What a scorer may send: every event but a result without details, which only an import records.
@@ -110,28 +111,30 @@ def parse_command(raw: str | bytes | None, max_bytes: int) -> Command:
     raw = raw or b""
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > max_bytes:
-        raise MessageTooLarge(f"The message is {size} bytes; the limit is {max_bytes}.")
+        raise MessageTooLarge(
+            N_("The message is %(size)s bytes; the limit is %(max_bytes)s.", size=size, max_bytes=max_bytes)
+        )
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidMessage("The message is not valid JSON.") from error
+        raise InvalidMessage(N_("The message is not valid JSON.")) from error
     except RecursionError as error:  # a few KiB of brackets nest deeper than the parser goes
-        raise InvalidMessage("The message nests too deeply.") from error
+        raise InvalidMessage(N_("The message nests too deeply.")) from error
     if not isinstance(data, dict):
-        raise InvalidMessage("The message must be a JSON object.")
+        raise InvalidMessage(N_("The message must be a JSON object."))
 
     kind = data.get("action", "goal")
     if kind not in SCORER_ACTIONS:
-        raise InvalidMessage(f"Unknown action; expected one of: {', '.join(SCORER_ACTIONS)}.")
+        raise InvalidMessage(N_("Unknown action; expected one of: %(choices)s.", choices=", ".join(SCORER_ACTIONS)))
     match_id = data.get("match")
     if not isinstance(match_id, str) or not MATCH_ID.fullmatch(match_id):
-        raise InvalidMessage("The message must name a match by its id.")
+        raise InvalidMessage(N_("The message must name a match by its id."))
     command = Command(match_id, kind, expected_version=_whole_number(data, "version", 0, 10**9))
     try:
         fields = _FIELDS.get(kind)
         return replace(command, **fields(data)) if fields is not None else command
     except RuleViolation as error:  # a name, list or formation the rules' own checks refuse
-        raise InvalidMessage(str(error)) from error
+        raise InvalidMessage(said_of(error)) from error
 
 
 def _goal_or_card(data: dict[str, Any]) -> dict[str, Any]:
@@ -172,10 +175,10 @@ def _var(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _substitution(data: dict[str, Any]) -> dict[str, Any]:
-    off = clean_name(data.get("player_off"), "name of the player going off")
-    on = clean_name(data.get("player_on"), "name of the player coming on")
+    off = clean_name(data.get("player_off"), N_("name of the player going off"))
+    on = clean_name(data.get("player_on"), N_("name of the player coming on"))
     if off is None or on is None:
-        raise InvalidMessage("A substitution names the player going off and the player coming on.")
+        raise InvalidMessage(N_("A substitution names the player going off and the player coming on."))
     return {"side": _side(data), "player": off, "player_on": on, "minute": _minute(data)}
 
 
@@ -184,8 +187,8 @@ def _lineup(data: dict[str, Any]) -> dict[str, Any]:
         Lineup(
             _side(data),
             check_formation(data.get("formation")),
-            _names(data.get("starting"), "starting eleven", STARTING_PLAYERS),
-            _names(data.get("substitutes"), "substitutes", MAX_SUBSTITUTES),
+            _names(data.get("starting"), N_("starting eleven"), STARTING_PLAYERS),
+            _names(data.get("substitutes"), N_("substitutes"), MAX_SUBSTITUTES),
             _flag(data, "confirmed"),
         )
     )
@@ -208,7 +211,7 @@ def _names(raw: object, what: str, limit: int) -> tuple[str, ...]:
 def _penalties(data: dict[str, Any]) -> dict[str, Any]:
     first = data.get("first")
     if first not in SIDES:
-        raise InvalidMessage("Say which side kicks first in the shoot-out: home or away.")
+        raise InvalidMessage(N_("Say which side kicks first in the shoot-out: home or away."))
     return {"side": first, "minute": _minute(data)}
 
 
@@ -223,7 +226,7 @@ def _shootout_kick(data: dict[str, Any]) -> dict[str, Any]:
 def _added_time(data: dict[str, Any]) -> dict[str, Any]:
     minutes = _whole_number(data, "minutes", 1, MAX_ADDED_MINUTES)
     if minutes is None:
-        raise InvalidMessage("Say how many minutes of added time were announced.")
+        raise InvalidMessage(N_("Say how many minutes of added time were announced."))
     return {"minutes": minutes}
 
 
@@ -232,15 +235,17 @@ def _postpone(data: dict[str, Any]) -> dict[str, Any]:
     if raw is None or raw == "":
         return {}
     if not isinstance(raw, str) or len(raw) > MAX_KICKOFF_LENGTH:
-        raise InvalidMessage("The new kick-off must be an ISO 8601 time such as 2026-12-18T15:00:00Z.")
+        raise InvalidMessage(N_("The new kick-off must be an ISO 8601 time such as 2026-12-18T15:00:00Z."))
     try:
         kickoff = datetime.fromisoformat(raw.strip())
     except ValueError as error:
-        raise InvalidMessage("The new kick-off must be an ISO 8601 time such as 2026-12-18T15:00:00Z.") from error
+        raise InvalidMessage(N_("The new kick-off must be an ISO 8601 time such as 2026-12-18T15:00:00Z.")) from error
     if kickoff.tzinfo is None or kickoff.utcoffset() is None:
-        raise InvalidMessage("The new kick-off must carry a timezone (Z or an offset such as +01:00).")
+        raise InvalidMessage(N_("The new kick-off must carry a timezone (Z or an offset such as +01:00)."))
     if not MIN_YEAR <= kickoff.year <= MAX_YEAR:
-        raise InvalidMessage(f"The new kick-off must fall between {MIN_YEAR} and {MAX_YEAR}.")
+        raise InvalidMessage(
+            N_("The new kick-off must fall between %(first)s and %(last)s.", first=MIN_YEAR, last=MAX_YEAR)
+        )
     return {"kickoff": kickoff.astimezone(UTC)}
 
 
@@ -248,8 +253,8 @@ def _award(data: dict[str, Any]) -> dict[str, Any]:
     home = _whole_number(data, "home", 0, MAX_AWARDED_GOALS)
     away = _whole_number(data, "away", 0, MAX_AWARDED_GOALS)
     if home is None or away is None:
-        raise InvalidMessage("An awarded result gives both sides a score, such as 3 and 0.")
-    return {"home_score": home, "away_score": away, "note": clean_name(data.get("note"), "note", MAX_NOTE_LENGTH)}
+        raise InvalidMessage(N_("An awarded result gives both sides a score, such as 3 and 0."))
+    return {"home_score": home, "away_score": away, "note": clean_name(data.get("note"), N_("note"), MAX_NOTE_LENGTH)}
 
 
 def _period_end(data: dict[str, Any]) -> dict[str, Any]:
@@ -275,7 +280,7 @@ _FIELDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 def _side(data: dict[str, Any]) -> Side:
     side = data.get("side")
     if side not in SIDES:
-        raise InvalidMessage("The side must be home or away.")
+        raise InvalidMessage(N_("The side must be home or away."))
     return side  # type: ignore[no-any-return]
 
 
@@ -284,7 +289,7 @@ def _choice(data: dict[str, Any], key: str, allowed: tuple[str, ...], required: 
     if value in (None, "") and not required:
         return None
     if value not in allowed:
-        raise InvalidMessage(f"The {key} must be one of: {', '.join(allowed)}.")
+        raise InvalidMessage(N_("The %(key)s must be one of: %(choices)s.", key=key, choices=", ".join(allowed)))
     return value
 
 
@@ -295,7 +300,9 @@ def _whole_number(data: dict[str, Any], key: str, low: int, high: int) -> int | 
     if isinstance(value, str) and re.fullmatch(r"\s*\d{1,10}\s*", value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidMessage(f"The {key} must be a whole number from {low} to {high}.")
+        raise InvalidMessage(
+            N_("The %(key)s must be a whole number from %(low)s to %(high)s.", key=key, low=low, high=high)
+        )
     return value
 
 
@@ -306,9 +313,9 @@ def _minute(data: dict[str, Any]) -> Minute | None:
     if isinstance(raw, str) and "+" in raw:
         found = MINUTE_TEXT.fullmatch(raw)
         if found is None:
-            raise InvalidMessage("The minute must look like 37 or 45+2.")
+            raise InvalidMessage(N_("The minute must look like 37 or 45+2."))
         if data.get("added") not in (None, ""):
-            raise InvalidMessage("Give added time either as 45+2 or in its own field, not both.")
+            raise InvalidMessage(N_("Give added time either as 45+2 or in its own field, not both."))
         data = {"minute": found.group(1), "added": found.group(2)}
     elif isinstance(raw, str):
         data = {**data, "minute": raw.strip().rstrip("'").strip()}
@@ -316,10 +323,10 @@ def _minute(data: dict[str, Any]) -> Minute | None:
     added = _whole_number(data, "added", 0, MAX_ADDED_MINUTES)
     if base is None:
         if added:
-            raise InvalidMessage("Added time needs a minute.")
+            raise InvalidMessage(N_("Added time needs a minute."))
         return None
     if added and base not in PERIOD_ENDS:
-        raise InvalidMessage("Added time only follows the 45th, 90th, 105th or 120th minute.")
+        raise InvalidMessage(N_("Added time only follows the 45th, 90th, 105th or 120th minute."))
     return Minute(base, added or 0)
 
 
@@ -329,4 +336,4 @@ def _flag(data: dict[str, Any], key: str) -> bool:
         return value
     if isinstance(value, str) and value.lower() in TRUE_WORDS | FALSE_WORDS:
         return value.lower() in TRUE_WORDS
-    raise InvalidMessage(f"The {key} flag must be true or false.")
+    raise InvalidMessage(N_("The %(key)s flag must be true or false.", key=key))

@@ -9,6 +9,7 @@ from datetime import datetime
 from .calendar import Format
 from .lineups import Lineup
 from .names import same_name
+from .said import N_, Said, Word
 from .shootout import Kick, next_kicker, shootout_score, shootout_winner
 from .statuses import (
     IN_PLAY,
@@ -307,52 +308,59 @@ class Match:
         return next((kind for kind in MAIN_LINE if refusal(self, kind) is None), None)
 
     def summary(self, incident: Incident) -> str:
-        """One line of plain text for an incident, e.g. "Goal, Arsenal: Walcott 45+2' (pen)"."""
+        """One line of plain text for an incident, e.g. "Goal, Arsenal: Walcott 45+2' (pen)"; a
+        `Said`, so the scorer's controls and the timeline say it in their language."""
         kind = incident.kind
         if kind == "penalties" and incident.side is not None:
-            return f"Penalty shoot-out: {self.team(incident.side)} kick first"
+            return N_("Penalty shoot-out: %(team)s kick first", team=self.team(incident.side))
         if kind == "postpone" and incident.kickoff is not None:
-            return f"Postponed to {incident.kickoff:%Y-%m-%d %H:%M %Z}".rstrip()
+            return N_("Postponed to %(when)s", when=f"{incident.kickoff:%Y-%m-%d %H:%M %Z}".rstrip())
+        score = {"home": self.home_score, "away": self.away_score}
         if kind == "award":
-            note = f": {incident.note}" if incident.note else ""
-            return f"Awarded {self.home_score}–{self.away_score}{note}"
+            if incident.note:
+                return N_("Awarded %(home)s–%(away)s: %(note)s", note=incident.note, **score)
+            return N_("Awarded %(home)s–%(away)s", **score)
         if kind == "added_time":
-            return f"Added time: +{incident.minutes}"
+            return N_("Added time: +%(minutes)s", minutes=incident.minutes)
         if kind == "result":
-            after = " after extra time" if (incident.minutes or 0) > 90 else ""
-            return f"Result {self.home_score}–{self.away_score}{after}: the match's details are not available"
+            if (incident.minutes or 0) > 90:
+                return N_("Result %(home)s–%(away)s after extra time: the match's details are not available", **score)
+            return N_("Result %(home)s–%(away)s: the match's details are not available", **score)
         if incident.is_status_change or incident.side is None:
-            return STATUS_LABELS.get(kind, kind)
+            return Word(kind, STATUS_LABELS.get(kind, kind))
         team = self.team(incident.side)
         who = f"{incident.player} " if incident.player else ""
         minute = f"{incident.minute}" if incident.minute else ""
+        outcome = _OUTCOMES.get(incident.outcome or "", str(incident.outcome))
         if kind == "shootout_kick":
-            return f"Shoot-out, {team}: {who}{incident.outcome}"
+            return N_("Shoot-out, %(team)s: %(who)s%(outcome)s", team=team, who=who, outcome=outcome)
         if kind == "lineup":
             shape = f" {incident.formation}" if incident.formation else ""
-            return f"Line-up, {team}:{shape}{' (confirmed)' if incident.confirmed else ''}"
+            if incident.confirmed:
+                return N_("Line-up, %(team)s:%(shape)s (confirmed)", team=team, shape=shape)
+            return N_("Line-up, %(team)s:%(shape)s", team=team, shape=shape)
         if kind == "substitution":
-            return f"Substitution, {team}: {incident.player_on} for {incident.player} {minute}"
+            return N_(
+                "Substitution, %(team)s: %(on)s for %(off)s %(minute)s",
+                team=team,
+                on=incident.player_on,
+                off=incident.player,
+                minute=minute,
+            )
         if kind == "penalty_missed":
-            return f"Penalty {incident.outcome}, {team}: {who}{minute}"
+            return N_(
+                "Penalty %(outcome)s, %(team)s: %(who)s%(minute)s", outcome=outcome, team=team, who=who, minute=minute
+            )
         if kind == "var":
-            what = {
-                "goal_disallowed": "Goal disallowed",
-                "goal_awarded": "Goal awarded after review",
-                "penalty_given": "Penalty given after review",
-                "penalty_overturned": "Penalty overturned after review",
-                "red_card_upgraded": "Red card after review",
-                "red_card_rescinded": "Red card rescinded after review",
-            }.get(incident.decision or "", "VAR")
+            what: str = _VAR_WHAT.get(incident.decision or "", N_("VAR"))
             if incident.reason:
-                what += f" ({incident.reason})"
-            flags = " (pen)" if incident.penalty else " (og)" if incident.own_goal else ""
-            return f"{what}, {team}: {who}{minute}{flags}"
-        what = {"goal": "Goal", "yellow_card": "Yellow card", "red_card": "Red card"}.get(kind, kind)
+                reason = _REASONS.get(incident.reason, incident.reason)
+                what = N_("%(what)s (%(reason)s)", what=what, reason=reason)
+            return _incident_line(what, team, who, minute, incident)
+        what = _WHAT.get(kind, kind)
         if incident.second_yellow:
-            what = "Red card (second yellow)"
-        flags = " (pen)" if incident.penalty else " (og)" if incident.own_goal else ""
-        return f"{what}, {team}: {who}{minute}{flags}"
+            what = N_("Red card (second yellow)")
+        return _incident_line(what, team, who, minute, incident)
 
     def booked(self, side: Side, player: str) -> bool:
         """Whether this side's player has already been shown a yellow card in this match."""
@@ -364,3 +372,25 @@ class Match:
         """The name as recorded on the red card, if this side's player has been sent off."""
         wanted = player.casefold()
         return next((card.player for card in self.red_cards(side) if (card.player or "").casefold() == wanted), None)
+
+
+_OUTCOMES = {"scored": N_("scored"), "saved": N_("saved"), "missed": N_("missed")}
+_REASONS = {"offside": N_("offside"), "handball": N_("handball"), "foul": N_("foul"), "other": N_("other")}
+_WHAT = {"goal": N_("Goal"), "yellow_card": N_("Yellow card"), "red_card": N_("Red card")}
+_VAR_WHAT = {
+    "goal_disallowed": N_("Goal disallowed"),
+    "goal_awarded": N_("Goal awarded after review"),
+    "penalty_given": N_("Penalty given after review"),
+    "penalty_overturned": N_("Penalty overturned after review"),
+    "red_card_upgraded": N_("Red card after review"),
+    "red_card_rescinded": N_("Red card rescinded after review"),
+}
+
+
+def _incident_line(what: str, team: str, who: str, minute: str, incident: Incident) -> Said:
+    """ "Goal, Chelsea: Palmer 12' (pen)": what happened, to whom, when, and how."""
+    if incident.penalty:
+        return N_("%(what)s, %(team)s: %(who)s%(minute)s (pen)", what=what, team=team, who=who, minute=minute)
+    if incident.own_goal:
+        return N_("%(what)s, %(team)s: %(who)s%(minute)s (og)", what=what, team=team, who=who, minute=minute)
+    return N_("%(what)s, %(team)s: %(who)s%(minute)s", what=what, team=team, who=who, minute=minute)

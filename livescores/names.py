@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
+from .said import N_
 from .statuses import RuleViolation
 
 MAX_NAME_LENGTH = 40
@@ -12,25 +13,25 @@ MAX_NAME_LENGTH = 40
 INVISIBLE = frozenset({"Cf", "Zs", "Mn", "Me"})
 
 
-def clean_name(raw: object, what: str = "player name", limit: int = MAX_NAME_LENGTH) -> str | None:
+def clean_name(raw: object, what: str = N_("player name"), limit: int = MAX_NAME_LENGTH) -> str | None:
     """Trim a free-text name; blank means 'not given'. Refuses control characters, lone
     surrogates (text no page or frame can encode), names with nothing visible, overlong names."""
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise RuleViolation(f"The {what} must be text.")
+        raise RuleViolation(N_("The %(what)s must be text.", what=what))
     name = " ".join(raw.split())
     if not name:
         return None
     categories = [unicodedata.category(ch) for ch in name]
     if "Cc" in categories:
-        raise RuleViolation(f"The {what} contains control characters.")
+        raise RuleViolation(N_("The %(what)s contains control characters.", what=what))
     if "Cs" in categories:
-        raise RuleViolation(f"The {what} is not valid text.")
+        raise RuleViolation(N_("The %(what)s is not valid text.", what=what))
     if all(category in INVISIBLE for category in categories):
-        raise RuleViolation(f"The {what} has no visible characters.")
+        raise RuleViolation(N_("The %(what)s has no visible characters.", what=what))
     if len(name) > limit:
-        raise RuleViolation(f"The {what} is longer than {limit} characters.")
+        raise RuleViolation(N_("The %(what)s is longer than %(limit)s characters.", what=what, limit=limit))
     return name
 
 

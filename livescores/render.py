@@ -25,13 +25,23 @@ from .announcements import spoken_minute as spoken_minute
 from .codec import match_json
 from .i18n import Spoken
 from .i18n import gettext as _
-from .matches import SIDES, Match, Side, added_time_label, allowed_actions, clock_label, refusal, score_extras
+from .matches import (
+    SIDES,
+    EventKind,
+    Match,
+    Side,
+    added_time_label,
+    allowed_actions,
+    clock_label,
+    refusal,
+    score_extras,
+)
 from .pages import day_title
 from .roles import PAGE_ROLES as PAGE_ROLES
 from .roles import Role as Role
 from .statuses import PERIODS
 from .ties import aggregate
-from .words import outcome_word, reason_word, status_word, var_word
+from .words import outcome_word, reason_word, say, status_word, var_word
 
 
 def row_id(match_id: str) -> str:
@@ -166,6 +176,17 @@ def feedback(message: str, level: Literal["ok", "error"] = "error") -> str:
     return partial("feedback", f'<span class="{level}"{role}>{escape(message)}</span>', swap="innerHTML")
 
 
+def said_refusal(match: Match, kind: EventKind) -> str | None:
+    """Why the rules refuse an action now, in the language being rendered (for the controls)."""
+    reason = refusal(match, kind)
+    return None if reason is None else said(reason)
+
+
+def said(text: str) -> str:
+    """What the rules said (an incident's summary, a refusal) in the language being rendered."""
+    return say(text, i18n.language())
+
+
 class _OnDemand(dict[Role, str]):
     """A role's HTML, made the first time it is asked for and kept."""
 
@@ -213,6 +234,7 @@ class Renderer:
         env.filters["colour"] = team_colour
         env.filters["day_title"] = day_title
         env.globals["periods"] = PERIODS
+        env.filters["said"] = said
         env.globals.update(
             status_word=status_word,
             var_word=var_word,
@@ -224,7 +246,7 @@ class Renderer:
             score_extras=score_extras,
             added_time_label=added_time_label,
             allowed_actions=allowed_actions,
-            refusal=refusal,
+            refusal=said_refusal,
         )
         # The partials are rendered synchronously, outside any request: Jinja's async mode
         # (which Quart's pages use) doubles the cost of a row, and rows are rendered per goal.

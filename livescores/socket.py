@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 
 from quart import Quart
 
-from . import compat, i18n
+from . import compat, i18n, words
 from .accounts import Account, Audit, Scorer
 from .auth import names_an_unknown_account, scorer_from_cookies, websocket_origin_allowed
 from .closecodes import (
@@ -41,6 +41,7 @@ from .messages import InvalidMessage, MessageTooLarge, parse_command
 from .pages import NoSuchPage, page_from_args
 from .render import feedback
 from .roles import Role
+from .said import N_, said_of
 from .scoreboard import StoredNotShown
 from .services import EXTENSION_KEY, Services
 from .socket_log import SUMMARY_SECONDS, SocketLog, TokenBucket
@@ -64,7 +65,9 @@ CLOSE_SECONDS = 1.0  # for what is left to send before a close, and for the clos
 SILENT_SECONDS = 60.0
 PARTIAL_SECONDS = 10.0
 WATCH_SECONDS = 1.0
-ENDED = "Your scoring access was withdrawn or signed out: nothing was changed. This page now only follows the scores."
+ENDED = N_(
+    "Your scoring access was withdrawn or signed out: nothing was changed. This page now only follows the scores."
+)
 
 
 def configured_frame_limit(path: Path = HYPERCORN_TOML) -> int | None:
@@ -85,7 +88,7 @@ Receive = Any
 Send = Any
 
 
-FAILED = "Something went wrong on the server: check whether your last change shows before sending it again."
+FAILED = N_("Something went wrong on the server: check whether your last change shows before sending it again.")
 
 
 class SlowDown(InvalidMessage):
@@ -147,7 +150,7 @@ class LiveSocketEndpoint:
         a line saying why: htmx reconnects, as a viewer."""
         for connection, scorer in list(self.scorers.items()):
             if scorer.account_id == account.id and (account.revoked or scorer.generation != account.generation):
-                connection.push("feedback", feedback(ENDED))
+                connection.push("feedback", feedback(words.say(ENDED, connection.language)))
                 connection.stop(TRY_AGAIN_LATER)
 
     def watch(self, now: float, silent: float = SILENT_SECONDS, partial: float = PARTIAL_SECONDS) -> int:
@@ -310,7 +313,7 @@ class LiveSocketEndpoint:
             log.exception("socket: %s failed", role)
             close_code = INTERNAL_ERROR
             if role == "scorer":  # before the close: the page reconnects, the scorer checks
-                connection.push("feedback", feedback(FAILED))
+                connection.push("feedback", feedback(words.say(FAILED, connection.language)))
         finally:
             hub.detach(connection)
             found.limits.release(role, address)
@@ -386,34 +389,36 @@ class LiveSocketEndpoint:
                     command = parse_command(message.get("bytes") or message.get("text"), config.max_message_bytes)
                     bucket = bucket or TokenBucket(config.scoring_rate, config.scoring_burst)
                     if not bucket.take():
-                        raise SlowDown("Slow down: too many messages at once. This one was ignored.")
+                        raise SlowDown(N_("Slow down: too many messages at once. This one was ignored."))
                     if scorer is None:
-                        raise InvalidMessage("Only signed-in scorers can record events. Nothing was changed.")
+                        raise InvalidMessage(N_("Only signed-in scorers can record events. Nothing was changed."))
                     # The session is checked at every command, not only at the handshake: an
                     # account revoked since is refused here, on every worker.
                     now_scorer = found.scoreboard.accounts.current(scorer)
                     if now_scorer is None:
-                        connection.push("feedback", feedback(ENDED))
+                        connection.push("feedback", feedback(words.say(ENDED, connection.language)))
                         return TRY_AGAIN_LATER
                     match = await found.scoreboard.record(command, now_scorer, audit)
                 except StoredNotShown as error:
                     refused_in_a_row = 0
-                    connection.push("feedback", feedback(not_shown(error.match, command.kind)))
+                    connection.push("feedback", feedback(not_shown(error.match, command.kind, connection.language)))
                     continue
                 except MessageTooLarge as error:
-                    connection.push("feedback", feedback(str(error)))
+                    connection.push("feedback", feedback(words.say(said_of(error), connection.language)))
                     return MESSAGE_TOO_BIG
                 except (InvalidMessage, RuleViolation) as error:
                     # htmx replays up to 100 clicks queued while offline: after a reconnect they
                     # come back stale or too fast, which is no sign of a hostile client.
                     if not isinstance(error, SlowDown | StaleVersion):
                         refused_in_a_row += 1
-                    connection.push("feedback", feedback(str(error)))
+                    connection.push("feedback", feedback(words.say(said_of(error), connection.language)))
                     if refused_in_a_row >= ABUSE_LIMIT:
                         return POLICY_VIOLATION
                     continue
                 refused_in_a_row = 0
-                connection.push("feedback", feedback(acknowledgement(match, command.kind), level="ok"))
+                connection.push(
+                    "feedback", feedback(acknowledgement(match, command.kind, connection.language), level="ok")
+                )
         finally:
             stopped.remove_done_callback(wakeup)
 
@@ -468,13 +473,23 @@ def _first_args(query_string: bytes) -> dict[str, str]:
     return args
 
 
-def acknowledgement(match: Match, kind: str) -> str:
+def acknowledgement(match: Match, kind: str, language: str = i18n.DEFAULT) -> str:
     """What a scorer is told once an event is stored: what was done, and the score now."""
-    what = "Undid the last event" if kind == "undo" else f"Recorded {kind.replace('_', ' ')}"
-    return f"{what}: {match.home} {match.home_score}–{match.away_score} {match.away}"
+    with i18n.speaking(language):
+        return i18n.gettext(
+            "%(done)s: %(home)s %(home_score)s–%(away_score)s %(away)s",
+            done=words.recorded(kind),
+            home=match.home,
+            home_score=match.home_score,
+            away_score=match.away_score,
+            away=match.away,
+        )
 
 
-def not_shown(match: Match, kind: str) -> str:
+def not_shown(match: Match, kind: str, language: str = i18n.DEFAULT) -> str:
     """For an event stored whose push failed: sending it again would record it twice."""
-    done = acknowledgement(match, kind)
-    return f"{done}. It is stored, but the pages could not be updated yet: do not send it again."
+    done = acknowledgement(match, kind, language)
+    with i18n.speaking(language):
+        return i18n.gettext(
+            "%(done)s. It is stored, but the pages could not be updated yet: do not send it again.", done=done
+        )

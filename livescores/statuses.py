@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from .said import N_
+
 Side = Literal["home", "away"]
 Status = Literal[
     "scheduled",
@@ -148,18 +150,18 @@ def other(side: Side) -> Side:
 
 def describe(status: Status) -> str:
     return {
-        "scheduled": "not started",
-        "first_half": "in the first half",
-        "half_time": "at half-time",
-        "second_half": "in the second half",
-        "extra_time_first_half": "in the first half of extra time",
-        "extra_time_break": "at the break in extra time",
-        "extra_time_second_half": "in the second half of extra time",
-        "penalties": "in a penalty shoot-out",
-        "full_time": "over",
-        "postponed": "postponed",
-        "suspended": "suspended",
-        "abandoned": "abandoned",
-        "cancelled": "cancelled",
-        "awarded": "awarded",
+        "scheduled": N_("not started"),
+        "first_half": N_("in the first half"),
+        "half_time": N_("at half-time"),
+        "second_half": N_("in the second half"),
+        "extra_time_first_half": N_("in the first half of extra time"),
+        "extra_time_break": N_("at the break in extra time"),
+        "extra_time_second_half": N_("in the second half of extra time"),
+        "penalties": N_("in a penalty shoot-out"),
+        "full_time": N_("over"),
+        "postponed": N_("postponed"),
+        "suspended": N_("suspended"),
+        "abandoned": N_("abandoned"),
+        "cancelled": N_("cancelled"),
+        "awarded": N_("awarded"),
     }[status]

@@ -11,6 +11,7 @@ from .clock import MAX_ADDED_MINUTES, check_minute, current_minute, event_minute
 from .lineups import Lineup, check_lineup, on_the_pitch
 from .model import Event, Incident, Match, Minute
 from .names import clean_name, same_name
+from .said import N_
 from .statuses import (
     AFTER_BREAK,
     BEFORE_BREAK,
@@ -43,16 +44,16 @@ def _add(bumped: Match, incident: Incident, **changes: object) -> Match:
 
 def _side(event: Event) -> Side:
     if event.side not in SIDES:
-        raise RuleViolation("The side must be home or away.")
+        raise RuleViolation(N_("The side must be home or away."))
     return event.side
 
 
-def _player(match: Match, side: Side, raw: str | None, what: str = "player name") -> str | None:
+def _player(match: Match, side: Side, raw: str | None, what: str = N_("player name")) -> str | None:
     """A named player of a side who is still allowed to take part."""
     player = clean_name(raw, what)
     sent_off = match.sent_off(side, player) if player is not None else None
     if sent_off is not None:
-        raise RuleViolation(f"{sent_off} has already been sent off.")
+        raise RuleViolation(N_("%(sent_off)s has already been sent off.", sent_off=sent_off))
     return player
 
 
@@ -68,7 +69,7 @@ def _main_line(match: Match, event: Event, bumped: Match) -> Match:
     first: Side | None = None
     if event.kind == "penalties":
         if event.side not in SIDES:
-            raise RuleViolation("Say which side kicks first in the shoot-out: home or away.")
+            raise RuleViolation(N_("Say which side kicks first in the shoot-out: home or away."))
         first = event.side
     marker = Incident(event.kind, first, None, ended)
     started = event.at if after in IN_PLAY else None
@@ -85,9 +86,9 @@ def _goal_or_card(match: Match, event: Event, bumped: Match) -> Match:
     side = _side(event)
     is_goal = event.kind == "goal" or event.decision == "goal_awarded"
     if not is_goal and (event.penalty or event.own_goal):
-        raise RuleViolation("Only a goal can be a penalty or an own goal.")
+        raise RuleViolation(N_("Only a goal can be a penalty or an own goal."))
     if event.penalty and event.own_goal:
-        raise RuleViolation("A goal cannot be both a penalty and an own goal.")
+        raise RuleViolation(N_("A goal cannot be both a penalty and an own goal."))
     # An own goal counts for one side and is scored by a player of the other.
     player = _player(match, other(side) if event.own_goal else side, event.player)
     minute = event_minute(match, event)
@@ -107,7 +108,7 @@ def _goal_or_card(match: Match, event: Event, bumped: Match) -> Match:
 def _penalty_missed(match: Match, event: Event, bumped: Match) -> Match:
     side = _side(event)
     if event.outcome not in MISS_OUTCOMES:
-        raise RuleViolation("A penalty not scored was either saved or missed.")
+        raise RuleViolation(N_("A penalty not scored was either saved or missed."))
     player = _player(match, side, event.player)
     return _add(bumped, Incident("penalty_missed", side, player, event_minute(match, event), outcome=event.outcome))
 
@@ -115,7 +116,7 @@ def _penalty_missed(match: Match, event: Event, bumped: Match) -> Match:
 def _var(match: Match, event: Event, bumped: Match) -> Match:
     decision = event.decision
     if decision not in VAR_DECISIONS:
-        raise RuleViolation(f"The VAR decision must be one of: {', '.join(VAR_DECISIONS)}.")
+        raise RuleViolation(N_("The VAR decision must be one of: %(choices)s.", choices=", ".join(VAR_DECISIONS)))
     if decision == "goal_awarded":
         return _goal_or_card(match, event, bumped)
     if decision == "goal_disallowed":
@@ -130,22 +131,28 @@ def _var(match: Match, event: Event, bumped: Match) -> Match:
 
 def _goal_disallowed(match: Match, event: Event, bumped: Match) -> Match:
     if event.reason is not None and event.reason not in DISALLOW_REASONS:
-        raise RuleViolation(f"The reason must be one of: {', '.join(DISALLOW_REASONS)}.")
+        raise RuleViolation(N_("The reason must be one of: %(choices)s.", choices=", ".join(DISALLOW_REASONS)))
     standing = (*match.goals("home"), *match.goals("away"))
     if event.goal_version is not None:
         goal = next((g for g in standing if g.version == event.goal_version), None)
         if goal is None:
-            raise RuleViolation(f"No goal standing was recorded at version {event.goal_version}.")
+            raise RuleViolation(N_("No goal standing was recorded at version %(version)s.", version=event.goal_version))
         if event.side is not None and goal.side != event.side:
             assert goal.side is not None
-            raise RuleViolation(f"The goal at version {event.goal_version} counted for {match.team(goal.side)}.")
+            raise RuleViolation(
+                N_(
+                    "The goal at version %(version)s counted for %(team)s.",
+                    version=event.goal_version,
+                    team=match.team(goal.side),
+                )
+            )
     else:
         side = _side(event)
         goal = next((g for g in reversed(standing) if g.side == side), None)
         if goal is None:
-            raise RuleViolation(f"{match.team(side)} have no goal standing to disallow.")
+            raise RuleViolation(N_("%(team)s have no goal standing to disallow.", team=match.team(side)))
     if goal.version is None:
-        raise RuleViolation("That goal was recorded before goals could be named; undo it instead.")
+        raise RuleViolation(N_("That goal was recorded before goals could be named; undo it instead."))
     assert goal.side is not None
     minute = event.minute or goal.minute
     incident = Incident(
@@ -162,13 +169,15 @@ def _red_card_rescinded(match: Match, event: Event, bumped: Match, side: Side) -
     if player is not None:
         card = next((c for c in reversed(cards) if same_name(player, (c.player,))), None)
         if card is None:
-            raise RuleViolation(f"{player} of {match.team(side)} has no red card to rescind.")
+            raise RuleViolation(
+                N_("%(player)s of %(team)s has no red card to rescind.", player=player, team=match.team(side))
+            )
     else:
         card = cards[-1] if cards else None
         if card is None:
-            raise RuleViolation(f"{match.team(side)} have no red card to rescind.")
+            raise RuleViolation(N_("%(team)s have no red card to rescind.", team=match.team(side)))
     if card.version is None:
-        raise RuleViolation("That red card was recorded before cards could be named; undo it instead.")
+        raise RuleViolation(N_("That red card was recorded before cards could be named; undo it instead."))
     minute = event.minute or event_minute(match, event)
     incident = Incident("var", side, card.player, minute, decision="red_card_rescinded", refers_to=card.version)
     return _add(bumped, incident)
@@ -176,7 +185,7 @@ def _red_card_rescinded(match: Match, event: Event, bumped: Match, side: Side) -
 
 def _added_time(match: Match, event: Event, bumped: Match) -> Match:
     if event.minutes is None or not 1 <= event.minutes <= MAX_ADDED_MINUTES:
-        raise RuleViolation(f"Added time must be between 1 and {MAX_ADDED_MINUTES} minutes.")
+        raise RuleViolation(N_("Added time must be between 1 and %(most)s minutes.", most=MAX_ADDED_MINUTES))
     offset, length = PERIODS[match.status]
     incident = Incident("added_time", None, None, Minute(offset + length), minutes=event.minutes)
     return _add(bumped, incident)
@@ -184,31 +193,31 @@ def _added_time(match: Match, event: Event, bumped: Match) -> Match:
 
 def _substitution(match: Match, event: Event, bumped: Match) -> Match:
     side = _side(event)
-    off = clean_name(event.player, "name of the player going off")
-    on = clean_name(event.player_on, "name of the player coming on")
+    off = clean_name(event.player, N_("name of the player going off"))
+    on = clean_name(event.player_on, N_("name of the player coming on"))
     if off is None or on is None:
-        raise RuleViolation("A substitution names the player going off and the player coming on.")
+        raise RuleViolation(N_("A substitution names the player going off and the player coming on."))
     if same_name(off, (on,)):
-        raise RuleViolation("A player cannot replace himself.")
+        raise RuleViolation(N_("A player cannot replace himself."))
     subs = match.substitutions(side)
     went_off = tuple(s.player for s in subs if s.player)
     came_on = tuple(s.player_on for s in subs if s.player_on)
     for name in (off, on):
         sent_off = match.sent_off(side, name)
         if sent_off is not None:
-            raise RuleViolation(f"{sent_off} has been sent off.")
+            raise RuleViolation(N_("%(sent_off)s has been sent off.", sent_off=sent_off))
     if same_name(off, went_off):
-        raise RuleViolation(f"{off} has already been substituted off.")
+        raise RuleViolation(N_("%(off)s has already been substituted off.", off=off))
     if same_name(on, went_off):
-        raise RuleViolation(f"{on} has been substituted off and cannot come back on.")
+        raise RuleViolation(N_("%(on)s has been substituted off and cannot come back on.", on=on))
     lineup = match.lineup(side)
     pitch = on_the_pitch(lineup, came_on, went_off)
     if same_name(on, came_on) or (pitch is not None and same_name(on, pitch)):
-        raise RuleViolation(f"{on} is already on the pitch.")
+        raise RuleViolation(N_("%(on)s is already on the pitch.", on=on))
     if pitch is not None and not same_name(off, pitch):
-        raise RuleViolation(f"{off} is not on the pitch for {match.team(side)}.")
+        raise RuleViolation(N_("%(off)s is not on the pitch for %(team)s.", off=off, team=match.team(side)))
     if lineup is not None and lineup.substitutes and not same_name(on, lineup.substitutes):
-        raise RuleViolation(f"{on} is not among {match.team(side)}'s substitutes.")
+        raise RuleViolation(N_("%(on)s is not among %(team)s's substitutes.", on=on, team=match.team(side)))
     return _add(bumped, Incident("substitution", side, off, _substitution_minute(match, event), player_on=on))
 
 
@@ -239,11 +248,11 @@ def _shootout_kick(match: Match, event: Event, bumped: Match) -> Match:
     side = _side(event)
     due = match.next_kicker
     if due is None:
-        raise RuleViolation("No penalty shoot-out is under way.")
+        raise RuleViolation(N_("No penalty shoot-out is under way."))
     if side != due:
-        raise RuleViolation(f"It is {match.team(due)}'s turn to kick.")
+        raise RuleViolation(N_("It is %(team)s's turn to kick.", team=match.team(due)))
     if event.outcome not in KICK_OUTCOMES:
-        raise RuleViolation("A kick is scored, saved or missed.")
+        raise RuleViolation(N_("A kick is scored, saved or missed."))
     player = _player(match, side, event.player)
     after = _add(bumped, Incident("shootout_kick", side, player, None, outcome=event.outcome))
     if after.shootout_winner is None:
@@ -280,11 +289,11 @@ def _postpone(match: Match, event: Event, bumped: Match) -> Match:
     if event.kickoff is None:
         return _add(bumped, marker, status="postponed")
     if event.kickoff.tzinfo is None:
-        raise RuleViolation("The new kick-off must carry a timezone.")
+        raise RuleViolation(N_("The new kick-off must carry a timezone."))
     if match.kickoff is None:
-        raise RuleViolation("The match has no kick-off time to move from.")
+        raise RuleViolation(N_("The match has no kick-off time to move from."))
     if event.kickoff == match.kickoff:
-        raise RuleViolation("The new kick-off is the one already planned.")
+        raise RuleViolation(N_("The new kick-off is the one already planned."))
     return _add(
         bumped,
         marker,
@@ -297,8 +306,10 @@ def _postpone(match: Match, event: Event, bumped: Match) -> Match:
 def _award(match: Match, event: Event, bumped: Match) -> Match:
     scores = (event.home_score, event.away_score)
     if any(score is None or not 0 <= score <= MAX_AWARDED_GOALS for score in scores):
-        raise RuleViolation(f"An awarded result gives both sides a score from 0 to {MAX_AWARDED_GOALS}.")
-    note = clean_name(event.note, "note", MAX_NOTE_LENGTH)
+        raise RuleViolation(
+            N_("An awarded result gives both sides a score from 0 to %(most)s.", most=MAX_AWARDED_GOALS)
+        )
+    note = clean_name(event.note, N_("note"), MAX_NOTE_LENGTH)
     home, away = event.home_score or 0, event.away_score or 0
     return _add(
         bumped,
@@ -316,10 +327,12 @@ def _result(match: Match, event: Event, bumped: Match) -> Match:
     (`minutes` 120), but no goals, cards or times."""
     scores = (event.home_score, event.away_score)
     if any(score is None or not 0 <= score <= MAX_AWARDED_GOALS for score in scores):
-        raise RuleViolation(f"A result gives both sides a score from 0 to {MAX_AWARDED_GOALS}.")
+        raise RuleViolation(N_("A result gives both sides a score from 0 to %(most)s.", most=MAX_AWARDED_GOALS))
     played = event.minutes or FULL_MINUTES
     if played not in (FULL_MINUTES, EXTRA_TIME_MINUTES):
-        raise RuleViolation(f"A result is after {FULL_MINUTES} or {EXTRA_TIME_MINUTES} minutes.")
+        raise RuleViolation(
+            N_("A result is after %(full)s or %(extra)s minutes.", full=FULL_MINUTES, extra=EXTRA_TIME_MINUTES)
+        )
     return _add(
         bumped,
         Incident("result", None, None, None, minutes=played),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from .said import N_
 from .statuses import Side
 
 if TYPE_CHECKING:
@@ -48,13 +49,13 @@ def extra_time_refusal(match: Match) -> str | None:
     """Why this match can never go to extra time, or None if it can."""
     round_name = (match.round or "").strip()
     if match.group or round_name.casefold().startswith("group"):
-        return "A group-stage match cannot go to extra time: it may end level."
+        return N_("A group-stage match cannot go to extra time: it may end level.")
     if match.competition_format == "league" or LEVEL_ROUND.match(round_name):
-        return "A league match cannot go to extra time: it may end level."
+        return N_("A league match cannot go to extra time: it may end level.")
     if not is_knockout(match):
-        return "Only a knockout match can go to extra time: this one may end level."
+        return N_("Only a knockout match can go to extra time: this one may end level.")
     if match.leg == 1:
-        return "A first leg cannot go to extra time: the tie is decided in the second leg."
+        return N_("A first leg cannot go to extra time: the tie is decided in the second leg.")
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .said import N_, Said, Word
 from .statuses import BREAKS, IN_PLAY, MAIN_LINE, OVER, STATUS_LABELS, UNDERWAY, EventKind, describe
 from .ties import aggregate, extra_time_refusal, tie_level
 
@@ -31,13 +32,13 @@ ACTIONS: tuple[EventKind, ...] = (
     "award",
     "undo",
 )
-IN_PLAY_ONLY: dict[EventKind, str] = {
-    "goal": "goals and cards need the ball in play",
-    "yellow_card": "goals and cards need the ball in play",
-    "red_card": "goals and cards need the ball in play",
-    "penalty_missed": "a penalty needs the ball in play",
-    "var": "a VAR decision needs the ball in play",
-    "added_time": "added time is announced while a half is played",
+IN_PLAY_ONLY: dict[EventKind, Said] = {
+    "goal": N_("goals and cards need the ball in play"),
+    "yellow_card": N_("goals and cards need the ball in play"),
+    "red_card": N_("goals and cards need the ball in play"),
+    "penalty_missed": N_("a penalty needs the ball in play"),
+    "var": N_("a VAR decision needs the ball in play"),
+    "added_time": N_("added time is announced while a half is played"),
 }
 
 
@@ -52,10 +53,10 @@ def refusal(match: Match, kind: EventKind) -> str | None:
     status = match.status
     now = describe(status)
     if kind == "undo":
-        return None if match.incidents else "There is nothing to undo."
+        return None if match.incidents else N_("There is nothing to undo.")
     if kind == "kick_off":
         if status == "postponed":
-            return "The match is postponed: give it a new kick-off time first."
+            return N_("The match is postponed: give it a new kick-off time first.")
         return None if status == "scheduled" else _out_of_order(kind, now)
     if kind == "half_time":
         return None if status == "first_half" else _out_of_order(kind, now)
@@ -65,8 +66,8 @@ def refusal(match: Match, kind: EventKind) -> str | None:
         return _full_time_refusal(match)
     if kind == "extra_time":
         if status != "second_half":
-            return f"Extra time follows the second half; the match is {now}."
-        return extra_time_refusal(match) or _level_refusal(match, "Extra time")
+            return N_("Extra time follows the second half; the match is %(now)s.", now=now)
+        return extra_time_refusal(match) or _level_refusal(match, N_("Extra time"), N_("extra time"))
     if kind == "extra_time_half_time":
         if status != "extra_time_first_half":
             return _out_of_order(kind, now)
@@ -77,51 +78,55 @@ def refusal(match: Match, kind: EventKind) -> str | None:
         return None
     if kind == "penalties":
         if status != "extra_time_second_half":
-            return f"A penalty shoot-out follows extra time; the match is {now}."
-        return _level_refusal(match, "A penalty shoot-out")
+            return N_("A penalty shoot-out follows extra time; the match is %(now)s.", now=now)
+        return _level_refusal(match, N_("A penalty shoot-out"), N_("a penalty shoot-out"))
     if kind == "shootout_kick":
         if status == "penalties":
             return None
         if match.decided_by == "penalties":
-            return "The shoot-out is over: it was decided by the last kick."
-        return f"There is no penalty shoot-out: the match is {now}."
+            return N_("The shoot-out is over: it was decided by the last kick.")
+        return N_("There is no penalty shoot-out: the match is %(now)s.", now=now)
     if kind in IN_PLAY_ONLY:
-        return None if status in IN_PLAY else f"The match is {now}: {IN_PLAY_ONLY[kind]}."
+        return None if status in IN_PLAY else N_("The match is %(now)s: %(why)s.", now=now, why=IN_PLAY_ONLY[kind])
     if kind == "substitution":
         if status in IN_PLAY or status in BREAKS:
             return None
-        return f"The match is {now}: substitutions are made during play or at a break."
+        return N_("The match is %(now)s: substitutions are made during play or at a break.", now=now)
     if kind == "lineup":
-        return None if status not in OVER else f"The match is {now}: its line-ups can no longer change."
+        return None if status not in OVER else N_("The match is %(now)s: its line-ups can no longer change.", now=now)
     if kind == "postpone":
         if status in ("scheduled", "postponed"):
             return None
-        return f"Only a match that has not kicked off can be postponed; this one is {now}."
+        return N_("Only a match that has not kicked off can be postponed; this one is %(now)s.", now=now)
     if kind == "suspend":
         if status in UNDERWAY and status != "suspended":
             return None
-        return f"Only a match under way can be suspended; this one is {now}."
+        return N_("Only a match under way can be suspended; this one is %(now)s.", now=now)
     if kind == "resume":
-        return None if status == "suspended" else f"Only a suspended match can resume; this one is {now}."
+        return None if status == "suspended" else N_("Only a suspended match can resume; this one is %(now)s.", now=now)
     if kind == "abandon":
-        return None if status in UNDERWAY else f"Only a match under way can be abandoned; this one is {now}."
+        return (
+            None if status in UNDERWAY else N_("Only a match under way can be abandoned; this one is %(now)s.", now=now)
+        )
     if kind == "cancel":
         if status in ("scheduled", "postponed"):
             return None
         if status in UNDERWAY:
-            return "A match that has kicked off is abandoned, not cancelled."
-        return f"The match is {now}: it can no longer be cancelled."
+            return N_("A match that has kicked off is abandoned, not cancelled.")
+        return N_("The match is %(now)s: it can no longer be cancelled.", now=now)
     if kind == "result":
         if status == "scheduled":
             return None
-        return f"A result without its details is only recorded for a match not yet played; this one is {now}."
+        return N_(
+            "A result without its details is only recorded for a match not yet played; this one is %(now)s.", now=now
+        )
     if kind == "award":
         if status == "awarded":
-            return "The match has already been awarded: undo that first to change the result."
+            return N_("The match has already been awarded: undo that first to change the result.")
         if status in UNDERWAY and status != "suspended":
-            return f"The match is {now}: suspend or abandon it before the organisers' result is recorded."
+            return N_("The match is %(now)s: suspend or abandon it before the organisers' result is recorded.", now=now)
         return None
-    return f"Unknown event {kind!r}."
+    return N_("Unknown event %(kind)r.", kind=kind)
 
 
 def _full_time_refusal(match: Match) -> str | None:
@@ -129,30 +134,33 @@ def _full_time_refusal(match: Match) -> str | None:
     if status == "second_half":
         if extra_time_refusal(match) is None and tie_level(match):
             if match.leg == 2:
-                return "The tie is level on aggregate: play extra time, or go to penalties after it."
-            return "The score is level in a knockout match: play extra time, or go to penalties after it."
+                return N_("The tie is level on aggregate: play extra time, or go to penalties after it.")
+            return N_("The score is level in a knockout match: play extra time, or go to penalties after it.")
         return None
     if status == "extra_time_second_half":
         if tie_level(match):
-            what = "tie" if match.leg == 2 else "score"
-            return f"The {what} is level after extra time: go to penalties."
+            if match.leg == 2:
+                return N_("The tie is level after extra time: go to penalties.")
+            return N_("The score is level after extra time: go to penalties.")
         return None
     if status == "penalties":
-        return "The shoot-out ends the match by itself once it is decided."
+        return N_("The shoot-out ends the match by itself once it is decided.")
     return _out_of_order("full_time", describe(status))
 
 
-def _level_refusal(match: Match, what: str) -> str | None:
+def _level_refusal(match: Match, what: str, lowered: str) -> str | None:
     """Extra time and a shoot-out need a level score (for a second leg, a level tie)."""
     if tie_level(match) is False:
         total = aggregate(match)
         if total is not None and total[0] == total[1]:
-            return f"The tie is decided on away goals: {what.lower()} is not played."
+            return N_("The tie is decided on away goals: %(what)s is not played.", what=lowered)
         if match.leg == 2:
-            return f"{what} is played only when the tie is level on aggregate."
-        return f"{what} is played only when the score is level."
+            return N_("%(what)s is played only when the tie is level on aggregate.", what=what)
+        return N_("%(what)s is played only when the score is level.", what=what)
     return None
 
 
 def _out_of_order(kind: EventKind, now: str) -> str:
-    return f"Cannot record {STATUS_LABELS[kind].lower()} while the match is {now}."
+    return N_(
+        "Cannot record %(kind)s while the match is %(now)s.", kind=Word(kind, STATUS_LABELS[kind].lower()), now=now
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pickle
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,10 +22,14 @@ from quart.typing import TestClientProtocol as Client
 from livescores.announcements import event_sentence
 from livescores.i18n import COOKIE, DEFAULT, LANGUAGES, TRANSLATIONS, chosen_language, said_in, speaking
 from livescores.matches import Event, Minute
+from livescores.messages import SCORER_ACTIONS
 from livescores.pages import TODAY
-from livescores.render import clock_text, viewers_fragment
+from livescores.render import clock_text, said_refusal, viewers_fragment
 from livescores.services import Services
+from livescores.transitions import refusal
+from livescores.words import recorded, say
 
+from .pages import feedback
 from .rules_support import CUP, FIRST_HALF, PENALTIES, SECOND_HALF, event, kick, play
 from .servers import ROOT
 from .support import ORIGIN, goal, receive_until, socket
@@ -88,6 +93,85 @@ async def test_each_language_s_socket_hears_a_goal_in_its_own_language_and_regio
     spanish_sentence = region.format("announcer-es", f"Gol: {match.home} 0, {match.away} 1, minuto 7")
     assert english_sentence in english_push and "announcer-es" not in english_push
     assert spanish_sentence in spanish_push and '"#announcer"' not in spanish_push
+
+
+async def test_a_spanish_scorer_is_acknowledged_and_refused_in_spanish_an_english_one_as_before(
+    scorer_client: Client, live: Services
+) -> None:
+    """Through the socket layer: the acknowledgement, a rule's refusal (with its status words) and
+    a malformed message's refusal each in the scorer's language; English word for word as before."""
+    match = live.hub.matches[0]  # kicked off: in the first half
+    second_half = json.dumps({"action": "second_half", "match": match.id})
+    async with socket(scorer_client) as english, spanish_socket(scorer_client) as spanish:
+        await english.receive()
+        await spanish.receive()
+        await goal(english, match.id, "home")
+        assert await _feedback(english) == f"ok: Recorded goal: {match.home} 1–0 {match.away}"
+        await goal(spanish, match.id, "away")
+        assert await _feedback(spanish) == f"ok: Gol registrado: {match.home} 1–1 {match.away}"
+        await spanish.send(json.dumps({"action": "undo", "match": match.id}))
+        assert await _feedback(spanish) == f"ok: Se deshizo el último evento: {match.home} 1–0 {match.away}"
+        await english.send(second_half)
+        assert await _feedback(english) == ("error: Cannot record second half while the match is in the first half.")
+        await spanish.send(second_half)
+        assert await _feedback(spanish) == (
+            "error: No se puede registrar «segunda parte» mientras el partido está en la primera parte."
+        )
+        await english.send("{not json")
+        assert await _feedback(english) == "error: The message is not valid JSON."
+        await spanish.send("{not json")
+        assert await _feedback(spanish) == "error: El mensaje no es JSON válido."
+        await spanish.send(json.dumps({"action": "goal", "match": match.id, "side": "middle"}))
+        assert await _feedback(spanish) == "error: El equipo debe ser local o visitante."
+    now = next(found for found in live.hub.matches if found.id == match.id)
+    assert (now.home_score, now.away_score) == (1, 0)  # the refusals changed nothing
+
+
+async def _feedback(ws: WebSocket) -> str:
+    """The scorer's own feedback line for the command just sent, as "level: text"."""
+    return str(feedback(await receive_until(ws, lambda m: feedback(m) is not None)))
+
+
+def test_the_rules_words_in_spanish_and_in_english_as_before() -> None:
+    """A refusal, with the status words inside it, and an incident's summary: English as the rules
+    wrote it, Spanish from the catalogue; an acknowledgement's English is the kind's own name."""
+    level = play(CUP, SECOND_HALF)
+    refused = refusal(level, "full_time")
+    assert refused == "The score is level in a knockout match: play extra time, or go to penalties after it."
+    assert say(refused, "es") == (
+        "El marcador está igualado en un partido eliminatorio: se juega la prórroga y, tras ella, los penaltis."
+    )
+    assert say(refused, "en") is refused
+    early = refusal(play(CUP, []), "half_time")
+    assert early == "Cannot record half-time while the match is not started."
+    assert say(early, "es") == "No se puede registrar «descanso» mientras el partido está sin empezar."
+    copied = pickle.loads(pickle.dumps(early))  # as an exception's text travels
+    assert copied == early and say(copied, "es") == say(early, "es")
+    with speaking("es"):
+        assert said_refusal(level, "full_time") == say(refused, "es") and said_refusal(level, "goal") is None
+    scored = play(CUP, [*FIRST_HALF, event("goal", 12, side="home", player="Saka", penalty=True, minute=Minute(12))])
+    line = scored.summary(scored.incidents[-1])
+    assert line == "Goal, Arsenal: Saka 12' (pen)" and say(line, "es") == "Gol, Arsenal: Saka 12' (pen.)"
+    started = play(CUP, FIRST_HALF)
+    assert (
+        started.summary(started.incidents[-1]) == "Kick-off"
+        and say(started.summary(started.incidents[-1]), "es") == "Inicio"
+    )
+    for kind in SCORER_ACTIONS:
+        if kind != "undo":
+            assert recorded(kind) == f"Recorded {kind.replace('_', ' ')}", "the acknowledgement's English as it was"
+    with speaking("es"):
+        assert recorded("red_card") == "Tarjeta roja registrada" and recorded("undo") == "Se deshizo el último evento"
+
+
+async def test_a_spanish_scorer_s_undo_button_names_the_last_event_in_spanish(
+    scorer_client: Client, live: Services
+) -> None:
+    match = live.hub.matches[0]  # kicked off
+    spanish = await (await scorer_client.get(f"/matches/{match.id}", headers=SPANISH)).get_data(as_text=True)
+    assert "Deshacer: <bdi>Inicio</bdi>" in spanish
+    english = await (await scorer_client.get(f"/matches/{match.id}")).get_data(as_text=True)
+    assert "Undo: <bdi>Kick-off</bdi>" in english
 
 
 @asynccontextmanager
