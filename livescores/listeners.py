@@ -89,9 +89,10 @@ def _handed_sockets() -> list[socket.socket]:
 def _stop_serving(sockets: list[socket.socket]) -> list[socket.socket] | str:
     """Under a loop that polls the sockets itself (uvloop): close the servers accepting on
     them, and a copy of each socket to shut down, or why not. Shut while still polled, a socket
-    would make the loop spin (it reads as ready for ever); closing a server closes its file
-    descriptor, so the copies are made first. Hypercorn closing those servers again as it stops
-    finds nothing more to do."""
+    would make the loop spin (it reads as ready for ever) until Hypercorn closes them, which it
+    does only once its main process tells it to stop, not when this worker alone is signalled.
+    Closing a server closes its file descriptor, so the copies are made first; Hypercorn
+    closing those servers again finds nothing more to do."""
     servers = compat.listening_servers({sock.fileno() for sock in sockets})
     if isinstance(servers, str):
         return servers

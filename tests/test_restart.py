@@ -24,7 +24,7 @@ from livescores.config import Config
 
 from .pages import rows
 from .servers import scorer_cookie, start_server
-from .test_lifecycle import acknowledged_goal, receive_close
+from .test_lifecycle import a_worker_holding_sockets, acknowledged_goal, receive_close
 
 VIEWERS = 20
 
@@ -145,3 +145,30 @@ def test_after_sigterm_the_port_is_free_at_once_and_every_socket_closes_with_101
         raise AssertionError(f"the replacement closed a new socket: {closed}\n{replacement.log()}") from closed
     finally:
         replacement.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_lone_worker_signalled_alone_lets_go_of_its_port_and_waits_without_spinning(
+    tmp_path: Path, loop: str
+) -> None:
+    """Hypercorn's main process, not signalled, does not stop the worker's servers meanwhile:
+    the worker's own release must leave no shut socket polled."""
+    server = start_server(tmp_path, "-k", loop, LIVESCORES_CLOCK_INTERVAL="3600", LIVESCORES_RESTART_WAIT="20")
+    port = int(server.url.rsplit(":", 1)[1])
+    try:
+        with connect(server.ws_url, open_timeout=5) as viewer:
+            viewer.recv(timeout=5)
+            worker = a_worker_holding_sockets(server)
+            os.kill(worker, signal.SIGTERM)
+            signalled = time.monotonic()
+            while not bind_once(port):
+                assert time.monotonic() - signalled < 1.0, "the port was still taken a second after SIGTERM"
+                time.sleep(0.01)
+            time.sleep(0.2)
+            before = cpu_seconds(worker)
+            assert still_open(viewer, 1.0), "the socket is kept while no replacement listens"
+            assert cpu_seconds(worker) - before < 0.3, f"the stopping worker spun while it waited\n{server.log()}"
+    finally:
+        server.kill()
+    assert "Traceback" not in server.log(), server.log()
