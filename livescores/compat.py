@@ -4,7 +4,8 @@ The fast path (frames written straight to each socket's transport, see transport
 Hypercorn's objects from the ASGI `send` callable down to the transport, and answers a
 permessage-deflate offer itself, with its inflater in wsproto's parser (see deflate.py); a connection's
 objects are freed early by cutting two reference cycles through private attributes; a worker
-chains SIGTERM to the handler it displaced and reads what Hypercorn handed its process. None
+chains SIGTERM to the handler it displaced, reads what Hypercorn handed its process and finds
+the servers Hypercorn's worker made for its listening sockets. None
 of that is API, so it is gathered here, checked against the versions it was tested with, and
 each lookup reports why it failed instead of raising. Without the fast path pushes still go
 out, through ASGI `send`, about 20 times slower: that is logged once per reason, as a WARNING.
@@ -40,6 +41,7 @@ TRANSPORT_METHODS = ("write", "is_closing", "get_write_buffer_size", "get_extra_
 
 try:  # another ASGI server without Hypercorn installed still works, through ASGI send
     from hypercorn.asyncio.lifespan import Lifespan
+    from hypercorn.asyncio.run import worker_serve
     from hypercorn.asyncio.tcp_server import TCPServer
     from hypercorn.protocol.h11 import H11Protocol
     from hypercorn.protocol.ws_stream import ASGIWebsocketState, Handshake, WSStream
@@ -51,6 +53,7 @@ except ImportError:  # pragma: no cover
     HYPERCORN_VERSION = None
     HANDSHAKE = CONNECTED = object()
     Handshake = object  # type: ignore[misc,assignment]
+    worker_serve = None  # type: ignore[assignment]
 
 NOT_HYPERCORN = "not served by Hypercorn"
 TLS = "TLS served by Hypercorn itself"
@@ -353,6 +356,46 @@ def spawn_kwargs() -> dict[str, Any] | None:
     return kwargs if isinstance(kwargs, dict) else None
 
 
+def listening_servers(fds: set[int]) -> list[Any] | str:
+    """The servers (asyncio's or uvloop's `Server`) through which Hypercorn's worker in this
+    process accepts on any of the file descriptors `fds`, or why they were not found."""
+    servers = _hypercorn_servers()
+    return servers if isinstance(servers, str) else [server for server in servers if fds & _server_fds(server)]
+
+
+def _hypercorn_servers() -> list[Any] | str:
+    """Hypercorn keeps its servers in a local variable of its `worker_serve` coroutine only."""
+    if worker_serve is None:
+        return "Hypercorn is not installed"
+    for task in asyncio.all_tasks():
+        frame = _frame_of(task.get_coro(), worker_serve.__code__)
+        if frame is None:
+            continue
+        servers = frame.f_locals.get("servers")
+        return servers if isinstance(servers, list) else "Hypercorn's worker_serve holds no list of servers"
+    return "no task of this loop runs Hypercorn's worker_serve"
+
+
+def _frame_of(coroutine: Any, code: Any) -> Any:
+    """The frame of the coroutine running `code` that `coroutine` is, or awaits, if any."""
+    for _ in range(20):  # Hypercorn's `serve` awaits worker_serve; a task runs it directly
+        if coroutine is None:
+            return None
+        if getattr(coroutine, "cr_code", None) is code:
+            return getattr(coroutine, "cr_frame", None)
+        coroutine = getattr(coroutine, "cr_await", None)
+    return None
+
+
+def _server_fds(server: Any) -> set[int]:
+    sockets = getattr(server, "sockets", None) or ()
+    return {fd for fd in (sock.fileno() for sock in sockets) if fd >= 0}
+
+
+def _serves_sockets(servers: list[Any] | str) -> bool:
+    return isinstance(servers, list) and bool(servers) and all(_server_fds(server) for server in servers)
+
+
 def _parser_has_extensions() -> bool:
     from wsproto.connection import Connection, ConnectionType
 
@@ -386,6 +429,7 @@ def missing_private_attributes(socket: HypercornSocket, loop: asyncio.AbstractEv
         ("Handle._callback", hasattr(asyncio.Handle, "_callback")),
         ("Handle._args", hasattr(asyncio.Handle, "_args")),
         ("multiprocessing.Process._kwargs", hasattr(multiprocessing.Process(), "_kwargs")),
+        ("worker_serve's local variable servers", _serves_sockets(_hypercorn_servers())),
     ]
     if type(transport).__module__.startswith("asyncio."):
         checks.append(("_SelectorSocketTransport._read_ready_cb", callable(getattr(transport, "_read_ready_cb", None))))

@@ -9,6 +9,11 @@ queued are refused, and a replacement can bind the port while this worker still 
 sockets (both sides set SO_REUSEADDR, which Hypercorn does). With several workers the socket is
 shared by the others, still serving, so it is left alone.
 
+asyncio's loop accepts through a reader callback on the socket, removed before the shutdown.
+uvloop accepts through libuv, which would spin on a shut socket still polled, and closes the
+socket's file descriptor when its server is closed: so under uvloop the servers Hypercorn made
+are closed first, and a copy of the socket made beforehand is shut down.
+
 Hypercorn 0.18 has no `reuse_port` setting (it sets SO_REUSEPORT only with more than one
 worker), so a replacement cannot share the port with a listening predecessor; letting go of it
 is what makes room.
@@ -20,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import socket
 import time
 from typing import Any
@@ -36,33 +42,66 @@ def release(workers: int) -> list[tuple[str, int]]:
     addresses let go of (empty when there was nothing to do, or nothing could be done)."""
     if workers != 1:
         return []
-    kwargs = compat.spawn_kwargs() or {}
-    sockets: Any = kwargs.get("sockets")
-    if sockets is None:
+    sockets = _handed_sockets()
+    if not sockets:
         return []
     loop = asyncio.get_running_loop()
-    if not hasattr(loop, "_selector"):  # uvloop serves the socket itself: its accept loop is out of reach
-        log.info("shutdown: the port is held until this process exits (%s)", type(loop).__name__)
-        return []
+    addresses = [sock.getsockname() for sock in sockets]
+    if hasattr(loop, "_selector"):
+        for sock in sockets:
+            loop.remove_reader(sock.fileno())  # asyncio's accept callback: a shut socket reads as ready for ever
+        shut, copies = sockets, False
+    else:
+        found = _stop_serving(sockets)
+        if isinstance(found, str):
+            log.info("shutdown: the port is held until this process exits (%s)", found)
+            return []
+        shut, copies = found, True
     released: list[tuple[str, int]] = []
-    for sock in [*getattr(sockets, "insecure_sockets", []), *getattr(sockets, "secure_sockets", [])]:
-        if (
-            not isinstance(sock, socket.socket)
-            or sock.fileno() < 0
-            or sock.family not in (socket.AF_INET, socket.AF_INET6)
-        ):
-            continue
-        address = sock.getsockname()
-        loop.remove_reader(sock.fileno())  # asyncio's accept callback: a shut socket reads as ready for ever
+    for sock, address in zip(shut, addresses, strict=True):
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError as error:
             log.info("shutdown: could not let go of %s (%s)", address, error)
             continue
+        finally:
+            if copies:
+                sock.close()
         released.append((str(address[0]), int(address[1])))
     if released:
         log.info("shutdown: stopped listening on %s", ", ".join(f"{h}:{p}" for h, p in released))
     return released
+
+
+def _handed_sockets() -> list[socket.socket]:
+    """The TCP sockets Hypercorn's main process bound and handed this worker, still open."""
+    kwargs = compat.spawn_kwargs() or {}
+    sockets: Any = kwargs.get("sockets")
+    if sockets is None:
+        return []
+    return [
+        sock
+        for sock in [*getattr(sockets, "insecure_sockets", []), *getattr(sockets, "secure_sockets", [])]
+        if isinstance(sock, socket.socket) and sock.fileno() >= 0 and sock.family in (socket.AF_INET, socket.AF_INET6)
+    ]
+
+
+def _stop_serving(sockets: list[socket.socket]) -> list[socket.socket] | str:
+    """Under a loop that polls the sockets itself (uvloop): close the servers accepting on
+    them, and a copy of each socket to shut down, or why not. Shut while still polled, a socket
+    would make the loop spin (it reads as ready for ever) until Hypercorn closes them, which it
+    does only once its main process tells it to stop, not when this worker alone is signalled.
+    Closing a server closes its file descriptor, so the copies are made first; Hypercorn
+    closing those servers again finds nothing more to do."""
+    servers = compat.listening_servers({sock.fileno() for sock in sockets})
+    if isinstance(servers, str):
+        return servers
+    if not servers:
+        return "no server accepts on the sockets Hypercorn handed this process"
+    copies = [socket.socket(fileno=os.dup(sock.fileno())) for sock in sockets]
+    for server in servers:
+        server.close()
+    return copies
 
 
 async def replacement_listening(addresses: list[tuple[str, int]], within: float) -> float | None:

@@ -24,7 +24,7 @@ from livescores.config import Config
 
 from .pages import rows
 from .servers import scorer_cookie, start_server
-from .test_lifecycle import acknowledged_goal, receive_close
+from .test_lifecycle import a_worker_holding_sockets, acknowledged_goal, receive_close
 
 VIEWERS = 20
 
@@ -82,11 +82,23 @@ def still_open(ws: ClientConnection, seconds: float) -> bool:
     return True
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process and its children (Hypercorn's workers) have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    used = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            used += cpu_seconds(int(child))
+    return used
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 def test_after_sigterm_the_port_is_free_at_once_and_every_socket_closes_with_1012_once_a_replacement_listens(
-    tmp_path: Path,
+    tmp_path: Path, loop: str
 ) -> None:
-    old = start_server(tmp_path, LIVESCORES_CLOCK_INTERVAL="3600", LIVESCORES_RESTART_WAIT="20")
+    old = start_server(tmp_path, "-k", loop, LIVESCORES_CLOCK_INTERVAL="3600", LIVESCORES_RESTART_WAIT="20")
     port = int(old.url.rsplit(":", 1)[1])
     replacement = None
     try:
@@ -105,9 +117,12 @@ def test_after_sigterm_the_port_is_free_at_once_and_every_socket_closes_with_101
                 assert time.monotonic() - signalled < 1.0, "the port was still taken a second after SIGTERM"
                 time.sleep(0.01)
             assert old.process.poll() is None, "the port came free only when the old server had exited"
-            assert still_open(viewers[0], 0.5), "the sockets are kept while no replacement listens"
+            before = cpu_seconds(old.process.pid)
+            assert still_open(viewers[0], 1.0), "the sockets are kept while no replacement listens"
+            # A shut socket its loop still polled would read as ready for ever: a core spent.
+            assert cpu_seconds(old.process.pid) - before < 0.3, "the stopping server spun while it waited"
 
-            replacement = start_server(tmp_path, port=port, LIVESCORES_CLOCK_INTERVAL="3600")
+            replacement = start_server(tmp_path, "-k", loop, port=port, LIVESCORES_CLOCK_INTERVAL="3600")
             codes = [receive_close(ws, timeout=15) for ws in viewers]
             assert old.process.wait(20) == 0, old.log()
     except BaseException:
@@ -122,6 +137,7 @@ def test_after_sigterm_the_port_is_free_at_once_and_every_socket_closes_with_101
         assert codes == [1012] * VIEWERS, old.log()
         log = old.log()
         assert "stopped listening on 127.0.0.1:" in log and "a replacement listened after" in log, log
+        assert "Traceback" not in log, log  # Hypercorn closing again the servers let go of raised nothing
         with connect(replacement.ws_url, open_timeout=5) as back:
             snapshot = rows(str(back.recv(timeout=5)))
         assert snapshot[match_id].home_score == 1, "the goal acknowledged before the restart is on the new board"
@@ -129,3 +145,30 @@ def test_after_sigterm_the_port_is_free_at_once_and_every_socket_closes_with_101
         raise AssertionError(f"the replacement closed a new socket: {closed}\n{replacement.log()}") from closed
     finally:
         replacement.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_lone_worker_signalled_alone_lets_go_of_its_port_and_waits_without_spinning(
+    tmp_path: Path, loop: str
+) -> None:
+    """Hypercorn's main process, not signalled, does not stop the worker's servers meanwhile:
+    the worker's own release must leave no shut socket polled."""
+    server = start_server(tmp_path, "-k", loop, LIVESCORES_CLOCK_INTERVAL="3600", LIVESCORES_RESTART_WAIT="20")
+    port = int(server.url.rsplit(":", 1)[1])
+    try:
+        with connect(server.ws_url, open_timeout=5) as viewer:
+            viewer.recv(timeout=5)
+            worker = a_worker_holding_sockets(server)
+            os.kill(worker, signal.SIGTERM)
+            signalled = time.monotonic()
+            while not bind_once(port):
+                assert time.monotonic() - signalled < 1.0, "the port was still taken a second after SIGTERM"
+                time.sleep(0.01)
+            time.sleep(0.2)
+            before = cpu_seconds(worker)
+            assert still_open(viewer, 1.0), "the socket is kept while no replacement listens"
+            assert cpu_seconds(worker) - before < 0.3, f"the stopping worker spun while it waited\n{server.log()}"
+    finally:
+        server.kill()
+    assert "Traceback" not in server.log(), server.log()
