@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 import tomllib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,6 @@ HYPERCORN_TOML = Path(__file__).resolve().parent.parent / "hypercorn.toml"
 ABUSE_LIMIT = 100  # refused messages in a row before a socket counts as hostile
 # Well inside the 55 s after which Heroku's router drops a silent connection.
 PING_SECONDS = 20.0
-PINGS_BETWEEN_YIELDS = 1000
 # The pings go out a share at a time, one share this often, each socket once per PING_SECONDS.
 PING_STEP_SECONDS = 0.1
 COLLECTION_CHECK_SECONDS = 5.0
@@ -118,7 +117,7 @@ class LiveSocketEndpoint:
         self.inner = inner
         self.collector = collector or FreezePolicy()
         self.log = SocketLog()
-        # The sockets written to directly, which this endpoint pings (see ping_all) and watches.
+        # The sockets written to directly, which this endpoint pings (see ping) and watches.
         self.writers: dict[DirectWriter, Connection] = {}
         # Scorers' open sockets: ended at once when their account's access is taken away.
         self.scorers: dict[Connection, Scorer] = {}
@@ -180,17 +179,12 @@ class LiveSocketEndpoint:
                 await task
         self._tasks = []
 
-    async def ping_all(self) -> int:
-        """A ping to every socket written to directly; how many were sent. One loop instead of
-        Hypercorn's ping task per socket (see hypercorn.toml), which cost memory for each
-        socket, a write on each connect, and kept a closed connection (its file descriptor
-        too) open until its next ping was due."""
-        sent = 0
-        for count, writer in enumerate(list(self.writers), start=1):
-            sent += writer.write(PING_FRAME)
-            if count % PINGS_BETWEEN_YIELDS == 0:
-                await asyncio.sleep(0)  # thousands of writes: let the loop serve others meanwhile
-        return sent
+    def ping(self, writers: Iterable[DirectWriter]) -> int:
+        """A ping to each of these sockets still written to directly; how many were sent. One
+        loop instead of Hypercorn's ping task per socket (see hypercorn.toml), which cost memory
+        for each socket, a write on each connect, and kept a closed connection (its file
+        descriptor too) open until its next ping was due."""
+        return sum(writer.write(PING_FRAME) for writer in writers if writer in self.writers)
 
     async def _keep_collecting(self, hub: Hub) -> None:
         while True:
@@ -208,9 +202,7 @@ class LiveSocketEndpoint:
             steps = max(1, round(interval / PING_STEP_SECONDS))
             for step in range(steps):
                 await asyncio.sleep(interval / steps)
-                for writer in due[step::steps]:
-                    if writer in self.writers:  # not one that closed since the round began
-                        writer.write(PING_FRAME)
+                self.ping(due[step::steps])  # not those closed since the round began
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Not a coroutine itself: each open socket would keep one more frame waiting on serve's.
@@ -256,7 +248,7 @@ class LiveSocketEndpoint:
             await _refuse(scope, send, 404)
             return
         args = _first_args(scope.get("query_string", b""))
-        writer = DirectWriter.find(send)  # before accept: it declines compression
+        writer = DirectWriter.find(send)  # before accept: it agrees compression, the app's own or none
         if writer is not None and not self._frame_limit_checked:
             self._frame_limit_checked = True
             if FRAME_LIMIT is not None and writer.frame_limit() > FRAME_LIMIT:
