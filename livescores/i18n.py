@@ -10,7 +10,7 @@ whatever is being rendered) is a context variable, so one rendering never sees a
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, timedelta
@@ -27,6 +27,7 @@ from babel.support import NullTranslations, Translations
 from jinja2 import Environment
 from quart import Blueprint, Quart, Response, redirect, request
 from quart.typing import ResponseReturnValue
+from werkzeug.http import parse_cookie
 
 DEFAULT = "en"
 LANGUAGES = {"en": "English", "es": "Español"}  # a new language: a catalogue and a line here
@@ -116,22 +117,9 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return catalogue(language()).ngettext(singular, plural, n)
 
 
-def from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str:
-    """The language of a socket's handshake (an ASGI scope's headers): its cookie, else its
-    `Accept-Language`, as for a page."""
-    cookies: list[str] = []
-    accept: str | None = None
-    for name, raw in headers:
-        if name == b"cookie":
-            cookies.append(raw.decode("latin-1"))
-        elif name == b"accept-language":
-            accept = raw.decode("latin-1")
-    cookie = None
-    for part in ";".join(cookies).split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == COOKIE:
-            cookie = value.strip('"')
-    return chosen_language(cookie, accept)
+def from_cookies(cookie_header: str, accept_language: str | None) -> str:
+    """The language of a socket's handshake, as for a page: its cookie, else `Accept-Language`."""
+    return chosen_language(parse_cookie(cookie_header).get(COOKIE), accept_language)
 
 
 def chosen_language(cookie: str | None, accept_language: str | None) -> str:

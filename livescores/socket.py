@@ -223,7 +223,7 @@ class LiveSocketEndpoint:
             await _refuse(scope, send, 503)
             return
         client = _client(scope)
-        origin = host = None
+        origin = host = accept_language = None
         cookies: list[str] = []
         for name, value in scope["headers"]:
             if name == b"origin":
@@ -232,6 +232,8 @@ class LiveSocketEndpoint:
                 host = value.decode("latin-1") if host is None else host
             elif name == b"cookie":
                 cookies.append(value.decode("latin-1"))
+            elif name == b"accept-language":
+                accept_language = value.decode("latin-1")
         if not websocket_origin_allowed(found.config, origin, scope.get("scheme", "ws"), host):
             self.log.refuse("origin", origin, client)
             await _refuse(scope, send, 403)  # before accept, so the handshake itself fails
@@ -277,7 +279,7 @@ class LiveSocketEndpoint:
             return
         user_agent = next((v.decode("latin-1") for n, v in scope["headers"] if n == b"user-agent"), None)
         audit = Audit(scorer.account_id, address, user_agent) if scorer is not None else None
-        language = i18n.from_headers(scope["headers"])  # the page's: its cookie, else Accept-Language
+        language = i18n.from_cookies(cookie_header, accept_language)  # the page's
         connection = Connection(
             role, partial(_send_text, send), found.config.outbox_timeout_seconds, page, writer, language
         )
