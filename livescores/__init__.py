@@ -38,6 +38,9 @@ log = logging.getLogger("livescores")
 DRAIN_KEY = "livescores.drain"
 STALLS_KEY = "livescores.stalls"
 SOCKETS_KEY = "livescores.sockets"
+# The longest a stopping worker waits for its sockets to close: under Hypercorn's graceful_timeout
+# (hypercorn.toml), within Heroku's 30 s between SIGTERM and SIGKILL.
+DRAIN_WAIT_SECONDS = 20.0
 
 
 def create_app(config: Config | None = None) -> Quart:
@@ -98,7 +101,7 @@ def create_app(config: Config | None = None) -> Quart:
         scoreboard.accounts.listeners.append(sockets.account_ended)
         workers = max(config.worker_count, hypercorn_worker_count())
         app.extensions[DRAIN_KEY] = drain = Drain(
-            hub, config.restart_wait_seconds, config.drain_rate, hypercorn_worker_count()
+            hub, config.restart_wait_seconds, config.drain_rate, hypercorn_worker_count(), sockets.intake
         )
         drain.install()
         if workers > 1 and not bus.shared:
@@ -117,6 +120,15 @@ def create_app(config: Config | None = None) -> Quart:
 
     @app.after_serving
     async def close_services() -> None:
+        # Hypercorn waited for the connections it serves; the sockets the app serves itself are
+        # drained here, unless a SIGTERM already began to.
+        drain_now: Drain | None = app.extensions.get(DRAIN_KEY)
+        if drain_now is not None and sockets.writers:
+            drain_now.begin("the server is stopping")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(DRAIN_WAIT_SECONDS):
+                    await drain_now.finished.wait()
+        sockets.abort_all()
         await sockets.stop()
         watch: StallWatch | None = app.extensions.pop(STALLS_KEY, None)
         if watch is not None:

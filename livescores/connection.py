@@ -12,7 +12,7 @@ from .closecodes import TRY_AGAIN_LATER
 from .i18n import DEFAULT
 from .pages import TODAY, Page
 from .render import Role
-from .transport import DirectWriter, Encoded, text_frame
+from .transport import Encoded, FrameWriter, text_frame
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Connection:
         send: Callable[[str], Awaitable[None]],
         send_timeout: float,
         page: Page = TODAY,
-        writer: DirectWriter | None = None,
+        writer: FrameWriter | None = None,
         language: str = DEFAULT,
     ) -> None:
         self.role: Role = role

@@ -6,20 +6,20 @@ extension, with no compressor kept per socket. Each message is the sender's choi
 or not): a snapshot, sent on every connect and reconnect, goes compressed; a push of a few rows
 goes as it is.
 
-What a client sends compressed (a scorer's command) is inflated by `Inflater`, which the
-WebSocket parser under Hypercorn (wsproto) calls for every frame it reads. It holds an inflate
-state only while a compressed message is being read, unless the client keeps its context
-between messages (it did not offer `client_no_context_takeover`): then a socket that has sent
-a compressed message keeps its inflate state, as the protocol requires.
+What a client sends compressed (a scorer's command) is inflated by the socket's frame reader
+(frames.py). It holds an inflate state only while a compressed message is being read, unless
+the client keeps its context between messages (it did not offer `client_no_context_takeover`):
+then a socket that has sent a compressed message keeps its inflate state, as the protocol
+requires.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from wsproto.frame_protocol import CloseReason, Opcode, RsvBits
+from wsproto.frame_protocol import RsvBits
 
 NAME = "permessage-deflate"
 WINDOW_BITS = 15  # what the app compresses with: offers that limit the server's window are declined
@@ -90,74 +90,3 @@ def frame(first_byte: int, payload: bytes) -> bytes:
     else:
         header = struct.pack("!BBQ", first_byte, 127, length)
     return header + payload
-
-
-class Inflater:
-    """The receiving half of permessage-deflate, in the shape of a wsproto extension.
-
-    wsproto calls it for every frame a client sends: the header (is the message compressed?),
-    each piece of payload as it arrives, and the frame's end. No message inflates to more than
-    `limit` bytes (a small compressed frame can inflate a thousand times over): beyond that, as
-    for data that is not deflate, the parser fails and Hypercorn ends the connection, as it does
-    on any protocol error. What the app sends through the server goes out as it is.
-    """
-
-    __slots__ = ("_compressed", "_frame", "_inflated", "_inflater", "context_takeover", "limit")
-    name = NAME
-
-    def __init__(self, limit: int, context_takeover: bool) -> None:
-        self.limit = limit
-        self.context_takeover = context_takeover
-        self._inflater: Any = None  # zlib's decompress object, while it is needed
-        self._compressed = False  # the message being read
-        self._frame = False  # the frame being read
-        self._inflated = 0
-
-    def enabled(self) -> bool:
-        return True
-
-    def frame_inbound_header(self, proto: object, opcode: Opcode, rsv: RsvBits, payload_length: int) -> Any:
-        if opcode.iscontrol():  # may come between the frames of a message, and is never compressed
-            self._frame = False
-            return CloseReason.PROTOCOL_ERROR if rsv.rsv1 else UNUSED
-        if opcode is Opcode.CONTINUATION:
-            if rsv.rsv1:
-                return CloseReason.PROTOCOL_ERROR
-        else:
-            self._compressed, self._inflated = rsv.rsv1, 0
-        self._frame = self._compressed
-        return USED
-
-    def frame_inbound_payload_data(self, proto: object, data: bytes) -> Any:
-        if not self._frame:
-            return data
-        if self._inflater is None:
-            self._inflater = zlib.decompressobj(-WINDOW_BITS)
-        return self._inflate(data)
-
-    def frame_inbound_complete(self, proto: object, fin: bool) -> Any:
-        if not (self._frame and fin):
-            return None
-        if self._inflater is None:  # a compressed message with an empty payload
-            self._inflater = zlib.decompressobj(-WINDOW_BITS)
-        tail = self._inflate(EMPTY_BLOCK)
-        self._compressed = self._frame = False
-        if not self.context_takeover:
-            self._inflater = None
-        return tail
-
-    def _inflate(self, data: bytes) -> Any:
-        try:
-            # One byte more than the room left: getting it means the message is too big.
-            inflated: bytes = self._inflater.decompress(data, self.limit - self._inflated + 1)
-        except zlib.error:
-            self._inflater = None
-            return CloseReason.INVALID_FRAME_PAYLOAD_DATA
-        self._inflated += len(inflated)
-        if self._inflated > self.limit:
-            self._inflater = None
-            return CloseReason.MESSAGE_TOO_BIG
-        return inflated
-
-    def frame_outbound(self, proto: object, opcode: Opcode, rsv: RsvBits, data: bytes, fin: bool) -> Any:
-        return rsv, data

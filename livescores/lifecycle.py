@@ -1,8 +1,10 @@
 """How a worker process stops among others without losing a goal or stranding a viewer.
 
-Hypercorn runs the app's after_serving hooks only once every connection has ended (or its
-graceful_timeout has passed), and a live socket never ends by itself, so the app closes its
-sockets with 1012 (Service Restart, which htmx reconnects on) as soon as a shutdown begins.
+Hypercorn runs the app's after_serving hooks once every connection it serves has ended (or its
+graceful_timeout has passed); the sockets the app serves itself (intake.py) are not among
+them, so after_serving waits for `finished` first. A live socket never ends by itself, so the
+app closes its sockets with 1012 (Service Restart, which htmx reconnects on) as soon as a
+shutdown begins.
 Two things begin one: SIGTERM reaching the worker (Heroku, systemd and honcho signal every
 process of the group, and Hypercorn's parent terminates the workers still running when one
 has exited), and the event Hypercorn's parent sets for its workers when it alone was signalled.
@@ -33,6 +35,7 @@ from typing import Any
 from . import compat, listeners
 from .closecodes import SERVICE_RESTART
 from .hub import Hub
+from .intake import Intake
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +61,16 @@ def hypercorn_worker_count() -> int:
 class Drain:
     """Closes every socket of this worker once, on SIGTERM or when Hypercorn stops the worker."""
 
-    def __init__(self, hub: Hub, restart_wait: float = 2.0, drain_rate: int = 4000, workers: int = 1) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        restart_wait: float = 2.0,
+        drain_rate: int = 4000,
+        workers: int = 1,
+        intake: Intake | None = None,
+    ) -> None:
         self.hub = hub
+        self.intake = intake
         self.restart_wait = restart_wait
         self.slice = max(1, round(drain_rate * DRAIN_STEP))
         self.workers = workers
@@ -117,7 +128,7 @@ class Drain:
             # in a process about to exit: its memory goes with it.
             self._collecting = gc.isenabled()
             gc.disable()
-            released = listeners.release(self.workers)
+            released = listeners.release(self.workers, self.intake)
             self._task = asyncio.create_task(self._drain(released), name="drain")
 
     async def _drain(self, released: list[tuple[str, int]]) -> None:

@@ -12,7 +12,9 @@ shared by the others, still serving, so it is left alone.
 asyncio's loop accepts through a reader callback on the socket, removed before the shutdown.
 uvloop accepts through libuv, which would spin on a shut socket still polled, and closes the
 socket's file descriptor when its server is closed: so under uvloop the servers Hypercorn made
-are closed first, and a copy of the socket made beforehand is shut down.
+are closed first, and a copy of the socket made beforehand is shut down. The same goes for
+the app's own servers on those sockets (intake.py), under either loop; with several workers
+those are closed too, so that this worker accepts no more, and the socket is left alone.
 
 Hypercorn 0.18 has no `reuse_port` setting (it sets SO_REUSEPORT only with more than one
 worker), so a replacement cannot share the port with a listening predecessor; letting go of it
@@ -28,37 +30,52 @@ import logging
 import os
 import socket
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import compat
+
+if TYPE_CHECKING:
+    from .intake import Intake
 
 log = logging.getLogger(__name__)
 
 PROBE_INTERVAL = 0.05
 
 
-def release(workers: int) -> list[tuple[str, int]]:
-    """Stop listening on the sockets Hypercorn handed this worker, if it is the only one; the
-    addresses let go of (empty when there was nothing to do, or nothing could be done)."""
+def release(workers: int, intake: Intake | None = None) -> list[tuple[str, int]]:
+    """Stop accepting; and stop listening on the sockets Hypercorn handed this worker, if it is
+    the only one: the addresses let go of (empty when there was nothing to do, or nothing could
+    be done)."""
+    if intake is not None and intake.servers:
+        copies = intake.stop_accepting()
+        return _shut(copies, copies=True) if workers == 1 else _close_all(copies)
     if workers != 1:
         return []
     sockets = _handed_sockets()
     if not sockets:
         return []
     loop = asyncio.get_running_loop()
-    addresses = [sock.getsockname() for sock in sockets]
     if hasattr(loop, "_selector"):
         for sock in sockets:
             loop.remove_reader(sock.fileno())  # asyncio's accept callback: a shut socket reads as ready for ever
-        shut, copies = sockets, False
-    else:
-        found = _stop_serving(sockets)
-        if isinstance(found, str):
-            log.info("shutdown: the port is held until this process exits (%s)", found)
-            return []
-        shut, copies = found, True
+        return _shut(sockets, copies=False)
+    found = _stop_serving(sockets)
+    if isinstance(found, str):
+        log.info("shutdown: the port is held until this process exits (%s)", found)
+        return []
+    return _shut(found, copies=True)
+
+
+def _close_all(copies: list[socket.socket]) -> list[tuple[str, int]]:
+    for sock in copies:
+        sock.close()
+    return []
+
+
+def _shut(sockets: list[socket.socket], copies: bool) -> list[tuple[str, int]]:
     released: list[tuple[str, int]] = []
-    for sock, address in zip(shut, addresses, strict=True):
+    for sock in sockets:
+        address = sock.getsockname()
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError as error:
@@ -93,9 +110,11 @@ def _stop_serving(sockets: list[socket.socket]) -> list[socket.socket] | str:
     does only once its main process tells it to stop, not when this worker alone is signalled.
     Closing a server closes its file descriptor, so the copies are made first; Hypercorn
     closing those servers again finds nothing more to do."""
-    servers = compat.listening_servers({sock.fileno() for sock in sockets})
-    if isinstance(servers, str):
-        return servers
+    found = compat.hypercorn_serving()
+    if isinstance(found, str):
+        return found
+    fds = {sock.fileno() for sock in sockets}
+    servers = [server for server in found.servers if fds & compat.server_fds(server)]
     if not servers:
         return "no server accepts on the sockets Hypercorn handed this process"
     copies = [socket.socket(fileno=os.dup(sock.fileno())) for sock in sockets]

@@ -4,8 +4,9 @@ It is served as a plain ASGI application in front of Quart, not as a Quart route
 websocket machinery (its Websocket wrapper with queues and events, a request context, a task
 that reads messages and one that runs the handler) cost more memory per idle socket than
 everything else the socket keeps, and a good part of the time to accept one. Here a socket is
-the server's own state, the hub's Connection and one task that waits for messages itself.
-Everything else (pages, feeds, lifespan) goes on to Quart unchanged.
+the app's own (websocket.py, accepted by intake.py under Hypercorn), the hub's Connection and
+one task that waits for messages itself; under another server, that server's socket, through
+ASGI. Everything else (pages, feeds, lifespan) goes on to Quart unchanged.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .closecodes import (
 )
 from .gc_policy import FreezePolicy
 from .hub import Connection, Hub
+from .intake import Intake
 from .matches import Match, RuleViolation
 from .messages import InvalidMessage, MessageTooLarge, parse_command
 from .pages import NoSuchPage, page_from_args
@@ -46,7 +48,8 @@ from .scoreboard import StoredNotShown
 from .services import EXTENSION_KEY, Services
 from .socket_log import SUMMARY_SECONDS, SocketLog, TokenBucket
 from .store import StaleVersion
-from .transport import PING_FRAME, DirectWriter, release_when_closed
+from .transport import PING_FRAME, release_when_closed
+from .websocket import AppSocket
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +120,13 @@ class LiveSocketEndpoint:
         self.inner = inner
         self.collector = collector or FreezePolicy()
         self.log = SocketLog()
-        # The sockets written to directly, which this endpoint pings (see ping) and watches.
-        self.writers: dict[DirectWriter, Connection] = {}
+        # The sockets the app serves itself, which this endpoint pings (see ping) and watches.
+        self.writers: dict[AppSocket, Connection] = {}
+        self.intake = Intake(self._asgi_app, PATH, FRAME_LIMIT or 65536)
+        self._server_problem: str | None = compat.NOT_HYPERCORN
         # Scorers' open sockets: ended at once when their account's access is taken away.
         self.scorers: dict[Connection, Scorer] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._frame_limit_checked = False
         self.silent_seconds, self.partial_seconds = SILENT_SECONDS, PARTIAL_SECONDS
 
     def start(
@@ -143,6 +147,18 @@ class LiveSocketEndpoint:
             asyncio.create_task(self._keep_collecting(hub), name="socket-gc"),
             asyncio.create_task(self._keep_watching(), name="socket-watchdog"),
         ]
+        if self._server_problem is None:
+            self._tasks.append(asyncio.create_task(self._take_over(), name="socket-intake"))
+
+    def _asgi_app(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """The whole app as the server runs it (with any middleware in front of this endpoint)."""
+        awaitable: Awaitable[None] = self.app.asgi_app(scope, receive, send)  # type: ignore[arg-type]
+        return awaitable
+
+    async def _take_over(self) -> None:
+        problem = await self.intake.take_over()
+        if problem is not None:
+            compat.fall_back(problem)
 
     def account_ended(self, account: Account) -> None:
         """Every open socket of an account whose access was taken away ends now, with 1013 after
@@ -172,6 +188,13 @@ class LiveSocketEndpoint:
             await asyncio.sleep(min(WATCH_SECONDS, self.partial_seconds / 2))
             self.watch(time.monotonic(), self.silent_seconds, self.partial_seconds)
 
+    def abort_all(self) -> None:
+        """Accept no more, and drop every socket the app still serves itself (the worker is exiting)."""
+        for copy in self.intake.stop_accepting():
+            copy.close()
+        for writer in list(self.writers):
+            writer.abort()
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
@@ -179,11 +202,10 @@ class LiveSocketEndpoint:
                 await task
         self._tasks = []
 
-    def ping(self, writers: Iterable[DirectWriter]) -> int:
-        """A ping to each of these sockets still written to directly; how many were sent. One
-        loop instead of Hypercorn's ping task per socket (see hypercorn.toml), which cost memory
-        for each socket, a write on each connect, and kept a closed connection (its file
-        descriptor too) open until its next ping was due."""
+    def ping(self, writers: Iterable[AppSocket]) -> int:
+        """A ping to each of these sockets still open; how many were sent. One loop instead of
+        a ping task per socket, which would cost memory for each socket and a write on each
+        connect."""
         return sum(writer.write(PING_FRAME) for writer in writers if writer in self.writers)
 
     async def _keep_collecting(self, hub: Hub) -> None:
@@ -213,7 +235,7 @@ class LiveSocketEndpoint:
             # along with the sockets: its cycles are cut as well.
             release_when_closed(send)
         else:
-            compat.check_server(send)  # whether this worker can write to transports at all
+            self._server_problem = compat.check_server(send)  # whether the intake can take over
         awaitable: Awaitable[None] = self.inner(scope, receive, send)
         return awaitable
 
@@ -250,16 +272,7 @@ class LiveSocketEndpoint:
             await _refuse(scope, send, 404)
             return
         args = _first_args(scope.get("query_string", b""))
-        writer = DirectWriter.find(send)  # before accept: it agrees compression, the app's own or none
-        if writer is not None and not self._frame_limit_checked:
-            self._frame_limit_checked = True
-            if FRAME_LIMIT is not None and writer.frame_limit() > FRAME_LIMIT:
-                log.warning(
-                    "Hypercorn reads WebSocket messages of up to %d bytes before the app can refuse them; "
-                    "run it with --config hypercorn.toml (as the Procfile does) to read at most %d.",
-                    writer.frame_limit(),
-                    FRAME_LIMIT,
-                )
+        writer = AppSocket.of(send)  # None for a socket another server serves
         # An embed's socket (`?embed=1`) is a viewer's even when a scorer's cookie comes along.
         cookie_header = ";".join(cookies)
         scorer = None if args.get("embed") else scorer_from_cookies(self.app, cookie_header)
@@ -288,8 +301,6 @@ class LiveSocketEndpoint:
         except BaseException:
             found.limits.release(role, address)
             raise
-        if writer is not None:
-            writer.accepted()
         opened = time.monotonic()
         close_code: int | None = None
         try:

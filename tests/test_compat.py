@@ -1,6 +1,7 @@
 """The internals of Hypercorn, asyncio and multiprocessing that compat.py relies on exist on
 the pinned versions, under a real Hypercorn in this process, with asyncio's loop and with
-uvloop's (`hypercorn -k uvloop`); the frame limit the app checks is hypercorn.toml's."""
+uvloop's (`hypercorn -k uvloop`); the app serves its sockets itself under either, and says so
+once when it cannot; the frame limit the app reads is hypercorn.toml's."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from websockets.typing import Origin
 
 from livescores import compat, create_app, socket
 from livescores.config import Config
-from livescores.transport import DirectWriter, text_frame
 
 from .servers import ROOT, free_port
 from .test_hypercorn_socket import app_config, serving
@@ -34,36 +34,23 @@ LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
 
 
 class Probe:
-    """An ASGI app that looks, before accepting each socket, at what compat.py finds under it;
-    after accepting, drops the handshake's state and writes one frame straight to the socket."""
+    """An ASGI app that looks, while serving a page under a Hypercorn that listens, at what
+    compat.py relies on."""
 
     def __init__(self) -> None:
         self.missing: list[str] | None = None
-        self.writer: DirectWriter | None = None
-        self.headers_after: list[Any] | None = None
-        self.h11_after: object = None
-        self.idle_waiters: list[object] = []
+        self.serving: object = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "websocket":
+        if scope["type"] != "http":
             return
-        found = compat.hypercorn_websocket(send)
-        assert found is not None, compat.fallback_reasons()
-        self.missing = compat.missing_private_attributes(found, asyncio.get_running_loop())
-        self.writer = DirectWriter.find(send)
-        await receive()
-        await send({"type": "websocket.accept"})
-        if self.writer is not None:
-            self.writer.accepted()
-            self.headers_after = scope["headers"]
-            self.h11_after = found.stream.send.__self__.connection.h11_connection
-            events = (compat._can_read_event(found.stream), compat._queue_join_event(found.stream))
-            self.idle_waiters = [event._waiters for event in events]
-            self.writer.write(text_frame("after the handshake"))
-        await send({"type": "websocket.close", "code": 1000})
+        self.serving = compat.hypercorn_serving()
+        self.missing = compat.missing_private_attributes(send, asyncio.get_running_loop())
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
 
 
-async def probe_once(received: list[str | bytes] | None = None) -> Probe:
+async def probe_once() -> Probe:
     config = HypercornConfig()
     port = free_port()
     config.bind = [f"127.0.0.1:{port}"]
@@ -73,14 +60,14 @@ async def probe_once(received: list[str | bytes] | None = None) -> Probe:
     try:
         for _ in range(100):
             try:
-                async with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=2) as ws:
-                    async for message in ws:
-                        if received is not None:
-                            received.append(message)
-                    await ws.wait_closed()
-                break
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
             except OSError:
                 await asyncio.sleep(0.05)
+                continue
+            writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            assert (await asyncio.wait_for(reader.read(), 5)).startswith(b"HTTP/1.1 200")
+            writer.close()
+            break
     finally:
         stop.set()
         await asyncio.wait_for(server, 10)
@@ -90,37 +77,20 @@ async def probe_once(received: list[str | bytes] | None = None) -> Probe:
 @pytest.mark.parametrize("loop", LOOPS)
 def test_every_private_attribute_compat_relies_on_exists_on_the_pinned_versions(loop: str) -> None:
     assert compat.version_problem() is None
-    compat._fallbacks.clear()  # earlier tests' sockets went through Quart's test client
     with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
         probe = runner.run(probe_once())
     assert probe.missing == []
-    # uvloop's transports are no asyncio.WriteTransport: duck-typed, they keep the fast path.
-    assert probe.writer is not None
-    assert compat.fast_path_available(), compat.fallback_reasons()
+    assert isinstance(probe.serving, compat.Serving) and len(probe.serving.servers) == 1
 
 
-@pytest.mark.parametrize("loop", LOOPS)
-def test_an_accepted_socket_keeps_nothing_of_its_handshake_and_still_works(loop: str) -> None:
-    received: list[str | bytes] = []
-    with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
-        probe = runner.run(probe_once(received))
-    assert probe.headers_after == []
-    assert probe.h11_after is compat.HANDSHAKE_OVER
-    assert probe.idle_waiters == [(), ()]  # the two events nothing waits for hold no deque
-    with pytest.raises(RuntimeError, match="after a WebSocket handshake"):
-        compat.HANDSHAKE_OVER.send(object())
-    # Frames still go out after it (the direct path), and so does the ASGI close.
-    assert received == ["after the handshake"]
-
-
-def test_a_socket_outside_hypercorn_falls_back_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_server_other_than_hypercorn_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
     async def not_hypercorns_send(message: dict[str, Any]) -> None:
         pass
 
     caplog.set_level(logging.WARNING, logger="livescores.compat")
     compat._warned.discard("not served by Hypercorn")
-    assert DirectWriter.find(not_hypercorns_send) is None
-    assert DirectWriter.find(not_hypercorns_send) is None
+    assert compat.check_server(not_hypercorns_send) == compat.NOT_HYPERCORN
+    assert compat.check_server(not_hypercorns_send) == compat.NOT_HYPERCORN
     warnings = [r.getMessage() for r in caplog.records if "not served by Hypercorn" in r.getMessage()]
     assert len(warnings) == 1 and "20 times slower" in warnings[0]
     assert not compat.fast_path_available()

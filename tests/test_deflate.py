@@ -1,17 +1,14 @@
-"""The app's permessage-deflate: which offers it accepts and what it answers, the compressed
-frame a snapshot becomes, and the inflater under a real wsproto parser."""
+"""The app's permessage-deflate: which offers it accepts and what it answers, and the
+compressed frame a snapshot becomes (what clients send compressed: test_frames.py)."""
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 
 import pytest
-from wsproto.connection import Connection, ConnectionType
-from wsproto.events import CloseConnection, TextMessage
 
-from livescores.deflate import Agreement, Inflater, agree, deflated_frame
+from livescores.deflate import Agreement, agree, deflated_frame
 from livescores.transport import Encoded, text_frame
 
 NO_SERVER_CONTEXT = "permessage-deflate; server_no_context_takeover"
@@ -63,73 +60,3 @@ def test_an_encoded_message_compresses_only_when_it_is_smaller() -> None:
     assert board.deflated() is board.deflated()  # compressed once
     tiny = Encoded("<p>1</p>")
     assert tiny.deflated() == tiny.frame
-
-
-def client_frame(payload: bytes, first: int) -> bytes:
-    mask = os.urandom(4)
-    header = (
-        bytes([first, 0x80 | len(payload)])
-        if len(payload) < 126
-        else bytes([first, 0xFE]) + struct.pack("!H", len(payload))
-    )
-    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-
-
-def parser(context_takeover: bool, limit: int = 65536) -> Connection:
-    """A server-side wsproto connection with the app's inflater installed, as compat.py does."""
-    connection = Connection(ConnectionType.SERVER)
-    protocol = connection._proto
-    protocol.extensions = protocol._frame_decoder.extensions = [Inflater(limit, context_takeover)]  # type: ignore[list-item]
-    return connection
-
-
-def texts(connection: Connection, data: bytes) -> list[object]:
-    connection.receive_data(data)
-    return [e.data if isinstance(e, TextMessage) else e for e in connection.events()]
-
-
-def test_messages_compressed_with_the_clients_context_and_fragments_with_a_ping_between() -> None:
-    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
-    first = compressor.compress(b'{"action": "goal"}') + compressor.flush(zlib.Z_SYNC_FLUSH)
-    second = compressor.compress(b'{"action": "goal"}') + compressor.flush(zlib.Z_SYNC_FLUSH)
-    connection = parser(context_takeover=True)
-    assert texts(connection, client_frame(first[:-4], 0xC1)) == ['{"action": "goal"}']
-    # The second refers back to the first: it reads only with the context kept.
-    assert len(second) < len(first)
-    assert texts(connection, client_frame(second[:-4], 0xC1)) == ['{"action": "goal"}']
-    # A message in two frames (RSV1 on the first only), a ping between them, then a plain one.
-    whole = zlib.compressobj(6, zlib.DEFLATED, -15)
-    body = (whole.compress(b"abc" * 100) + whole.flush(zlib.Z_SYNC_FLUSH))[:-4]
-    data = client_frame(body[:5], 0x41) + client_frame(b"", 0x89) + client_frame(body[5:], 0x80)
-    data += client_frame(b"plain", 0x81)
-    events = texts(connection, data)
-    assert "".join(e for e in events if isinstance(e, str)) == "abc" * 100 + "plain"
-
-
-@pytest.mark.parametrize(
-    ("data", "code"),
-    [
-        (client_frame(b"", 0xC9), 1002),  # a compressed ping
-        (client_frame(b"x", 0x41) + client_frame(b"y", 0xC0), 1002),  # RSV1 on a continuation
-        (client_frame(b"\xff\xfe\xfd", 0xC1), 1007),  # not deflate
-    ],
-)
-def test_what_the_inflater_refuses(data: bytes, code: int) -> None:
-    events = texts(parser(context_takeover=False), data)
-    assert isinstance(events[-1], CloseConnection) and events[-1].code == code
-
-
-def test_no_message_inflates_beyond_the_limit() -> None:
-    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
-    bomb = (compressor.compress(b"\x00" * 1_000_000) + compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
-    assert len(bomb) < 2000
-    inflater = Inflater(4096, context_takeover=False)
-    connection = Connection(ConnectionType.SERVER)
-    connection._proto.extensions = connection._proto._frame_decoder.extensions = [inflater]  # type: ignore[list-item]
-    events = texts(connection, client_frame(bomb, 0xC1))
-    assert isinstance(events[-1], CloseConnection) and events[-1].code == 1009
-    assert not any(isinstance(e, str) for e in events)
-    # Exactly the limit is allowed.
-    exact = zlib.compressobj(6, zlib.DEFLATED, -15)
-    fits = (exact.compress(b"a" * 4096) + exact.flush(zlib.Z_SYNC_FLUSH))[:-4]
-    assert texts(parser(False, 4096), client_frame(fits, 0xC1)) == ["a" * 4096]

@@ -106,6 +106,11 @@ async def serving(config: Config, settings: HypercornConfig | None = None) -> As
     await asyncio.sleep(0.1)  # the probe's connection winds down
     while EXTENSION_KEY not in app.extensions:  # noqa: ASYNC110 - set by the app's start-up
         await asyncio.sleep(0.01)
+    endpoint: LiveSocketEndpoint = app.extensions[SOCKETS_KEY]
+    for _ in range(500):  # the app serves its sockets itself from now on, unless over TLS
+        if endpoint.intake.servers or settings.ssl_enabled:
+            break
+        await asyncio.sleep(0.01)
     try:
         yield Served(app, port)
     finally:
@@ -305,22 +310,19 @@ async def eventually(condition: Callable[[], object], within: float = 5) -> None
         await asyncio.sleep(0.02)
 
 
-async def test_hypercorn_without_its_settings_file_is_reported(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+async def test_without_its_settings_file_the_app_still_reads_no_message_beyond_its_frame_limit(
+    tmp_path: Path,
 ) -> None:
-    # Plain `hypercorn livescores:app` reads messages of up to 16 MiB before the app sees them.
-    caplog.set_level(logging.WARNING, "livescores.socket")
+    # Plain `hypercorn livescores:app` would read messages of up to 16 MiB; the sockets the app
+    # serves itself read at most hypercorn.toml's limit all the same.
     async for served in serving(app_config(tmp_path), HypercornConfig()):
-        for _ in range(2):
-            async with served.connect() as ws:
-                await ws.recv()
-    warnings = [r.getMessage() for r in caplog.records if "--config hypercorn.toml" in r.getMessage()]
-    assert len(warnings) == 1 and "16777216 bytes" in warnings[0]
-    caplog.clear()
-    async for served in serving(app_config(tmp_path)):
         async with served.connect() as ws:
             await ws.recv()
-    assert not any("--config hypercorn.toml" in r.getMessage() for r in caplog.records)
+            await ws.send("x" * 70_000)
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
 
 
 OFFER = "permessage-deflate; client_max_window_bits"
@@ -426,17 +428,21 @@ async def test_what_a_client_sends_compressed_is_inflated_with_or_without_its_co
 
 
 @pytest.mark.parametrize(
-    "payload",
-    [compress(b"x" * 200_000), b"\xff\xfe not deflate at all"],
+    ("payload", "code"),
+    [(compress(b"x" * 200_000), 1009), (b"\xff\xfe not deflate at all", 1007)],
     ids=["inflates beyond the frame limit", "not deflate"],
 )
-async def test_a_compressed_message_too_big_or_broken_ends_the_connection(served: Served, payload: bytes) -> None:
+async def test_a_compressed_message_too_big_or_broken_ends_the_connection(
+    served: Served, payload: bytes, code: int
+) -> None:
     reader, writer, _ = await deflate_socket(served)
     try:
         await read_frame(reader)
         assert len(served.live.hub.connections) == 1
         writer.write(client_frame(payload, compressed=True))
-        # Hypercorn drops the connection on what its parser refuses, as it does for any protocol error.
+        # A close frame says why, then the connection ends.
+        opcode, body = await read_frame(reader)
+        assert opcode & 0x0F == 0x8 and struct.unpack("!H", body[:2])[0] == code
         assert await asyncio.wait_for(reader.read(), 5) == b""
         await eventually(lambda: not served.live.hub.connections)
     finally:
