@@ -181,7 +181,7 @@ class FrameReader:
                 break
             payload_start = start + header
             start = payload_start + length
-            payload = unmask(chunk[payload_start:start], chunk[payload_start - 4 : payload_start])
+            payload = unmask(chunk[payload_start:start], chunk[payload_start - 4 : payload_start]) if length else b""
             event = self._control(opcode, payload) if opcode >= CLOSE else self._data(opcode, fin, first, payload)
             if event is not None:
                 events.append(event)
