@@ -64,8 +64,8 @@ async def pages_and_a_socket(served: Served) -> tuple[bytes, bytes, bytes, type]
 @pytest.mark.parametrize("loop", LOOPS)
 def test_pages_reach_hypercorn_and_sockets_the_app_under_either_loop(loop: str, tmp_path: Path) -> None:
     async def visit() -> tuple[bytes, bytes, bytes, type]:
-        async for served in serving(app_config(tmp_path)):
-            return await pages_and_a_socket(served)
+        async for found in serving(app_config(tmp_path)):
+            return await pages_and_a_socket(found)
         raise AssertionError("not served")
 
     with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
