@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from livescores.transport import WRITE_BUFFER_LIMIT
+from livescores.websocket import WRITE_BUFFER_LIMIT
 
 from .clients import Scorer, ViewerProcesses, open_scorers, open_stalled_viewer
 from .run import Options, connect_viewers, latencies, send_goals, until_settled
