@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 import tomllib
@@ -148,7 +149,11 @@ class LiveSocketEndpoint:
             asyncio.create_task(self._keep_watching(), name="socket-watchdog"),
         ]
         if self._server_problem is None:
-            self._tasks.append(asyncio.create_task(self._take_over(), name="socket-intake"))
+            # In a context of its own: every connection the intake accepts runs in a copy of it.
+            # Started from the app's serving hooks, it would otherwise carry their app context
+            # (and its `g`, where the signed-in user is kept) into every request.
+            intake = asyncio.create_task(self._take_over(), name="socket-intake", context=contextvars.Context())
+            self._tasks.append(intake)
 
     def _asgi_app(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         """The whole app as the server runs it (with any middleware in front of this endpoint)."""

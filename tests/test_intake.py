@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import struct
+import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import uvloop
 from livescores import websocket
 from livescores.websocket import AppSocket
 
+from .servers import running_server, scorer_cookie
 from .test_hypercorn_socket import Served, app_config, eventually, read_frame, served, serving, upgrade
 
 __all__ = ["served"]  # the fixture
@@ -73,6 +76,25 @@ def test_pages_reach_hypercorn_and_sockets_the_app_under_either_loop(loop: str, 
     assert health.startswith(b"HTTP/1.1 200") and b'"fast_path":true' in health
     assert second.startswith(b"HTTP/1.1 200") and b"application/json" in second
     assert kind is AppSocket
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loop", [(), ("-k", "uvloop")], ids=["asyncio", "uvloop"])
+def test_requests_through_the_intake_share_nothing_of_another_requests_context(
+    tmp_path: Path, loop: tuple[str, ...]
+) -> None:
+    # A scorer signs in over one connection; another client's page request, which carries no
+    # cookie, must not be answered as the scorer's (nor be sent the scorer's cookie).
+    with running_server(tmp_path, *loop) as server:
+        for _ in range(100):
+            if "serves WebSocket handshakes itself" in server.log():
+                break
+            time.sleep(0.05)
+        assert scorer_cookie(server.url)
+        with urllib.request.urlopen(server.url + "/healthz", timeout=10) as response:
+            assert response.headers.get("Set-Cookie") is None
+        with urllib.request.urlopen(server.url + "/", timeout=10) as response:
+            assert b'<button class="team' not in response.read()
 
 
 async def test_what_the_app_does_not_serve_itself_gets_hypercorns_answer(served: Served) -> None:
