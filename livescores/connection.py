@@ -75,6 +75,11 @@ class Connection:
         if not self.stopped.done():
             self.stopped.set_result(code)
 
+    @property
+    def sending(self) -> bool:
+        """Whether anything is being sent or waits to be (see flush)."""
+        return self._flusher is not None or bool(self._outbox)
+
     async def flush(self) -> None:
         """Wait for the message being sent, then send what is left (before a close)."""
         if self._flusher is not None:

@@ -221,8 +221,8 @@ class Hub(Broadcaster):
 
     def show_watching(self, total: int) -> None:
         """Tell every page how many people watch, when the number has changed."""
-        if total == self.watching:
-            return
+        if total == self.watching or self.closing.is_set():
+            return  # a stopping worker's pages are about to reconnect elsewhere
         self.watching = total
         self._forget_snapshots()
         self._queued_viewers = viewers_fragment(total)

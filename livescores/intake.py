@@ -24,7 +24,7 @@ from typing import Any
 
 from . import compat
 from .handshake import WebSocketRequest
-from .websocket import AppSocket
+from .websocket import AppSocket, Deadlines
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class Intake:
         self.path = path  # the root path and /ws: the handshakes served here
         self.frame_limit = frame_limit
         self.servers: list[asyncio.Server] = []
+        self.deadlines = Deadlines()
         self._server_callback: Callable[..., Any] | None = None
         self._root_path = ""
 

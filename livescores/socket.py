@@ -343,7 +343,7 @@ class LiveSocketEndpoint:
             return
         # What is being sent, and the feedback that explains the close, go first; not to a socket
         # that stopped reading, which would only hold the close up.
-        if close_code != TRY_AGAIN_LATER:
+        if close_code != TRY_AGAIN_LATER and connection.sending:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(CLOSE_SECONDS):
                     await connection.flush()

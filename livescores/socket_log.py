@@ -86,7 +86,9 @@ class SocketLog:
     def close(self, role: Role, code: int | None, seconds: float, open_now: int, client: str = "-") -> None:
         reason = CLOSE_REASONS.get(code, str(code))
         self.closed[reason] += 1
-        level = logging.WARNING if code in ABNORMAL else logging.INFO
+        # A restart closes every socket at once: those are counted (and the drain says how long
+        # it took), not logged one by one.
+        level = logging.WARNING if code in ABNORMAL else logging.DEBUG if code == SERVICE_RESTART else logging.INFO
         log.log(level, "socket: %s %s closed %s after %.1fs (%d open)", client, role, reason, seconds, open_now)
 
     def summary(self, open_now: int, seconds: float) -> str | None:

@@ -13,9 +13,12 @@ endpoint in socket.py runs unchanged under either. Frames encoded once for many 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
+import weakref
 from collections import deque
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from . import compat, handshake
@@ -41,8 +44,49 @@ HEAD, HANDSHAKE, OPEN, CLOSING, CLOSED = range(5)
 Message_ = dict[str, Any]
 
 
+@cache
+def _close_frame(code: int) -> bytes:
+    """The close frame for a code without a reason, made once."""
+    return close_frame(code)
+
+
 class SocketClosed(ConnectionError):
     """What `send` raises once the socket is closed (as ASGI asks of a server)."""
+
+
+class Deadlines:
+    """Sockets to drop unless they have moved on from a state by a deadline (a request head
+    still unfinished, a close not answered): one timer for all of them, instead of a timer
+    each, which a thousand connects or closes a second would pay for."""
+
+    def __init__(self) -> None:
+        # Weak references: a socket closed meanwhile is freed at once, not at its deadline.
+        self._due: list[tuple[float, int, weakref.ref[AppSocket], int]] = []
+        self._count = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, app_socket: AppSocket, state: int, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        self._count += 1
+        heapq.heappush(self._due, (deadline, self._count, weakref.ref(app_socket), state))
+        if self._timer is None or self._timer.when() > deadline:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = loop.call_at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        due = self._due
+        while due and due[0][0] <= now:
+            _, _, found, state = heapq.heappop(due)
+            app_socket = found()
+            if app_socket is not None and app_socket.state == state:
+                app_socket.abort()
+        if due:
+            self._timer = loop.call_at(due[0][0], self._expire)
 
 
 class AppSocket(asyncio.Protocol):
@@ -58,7 +102,6 @@ class AppSocket(asyncio.Protocol):
         "_reader",
         "_response",
         "_scope",
-        "_timer",
         "_waiter",
         "agreed",
         "close_code",
@@ -74,7 +117,6 @@ class AppSocket(asyncio.Protocol):
         self.state = HEAD
         self.transport: Any = None
         self._head = b""
-        self._timer: asyncio.TimerHandle | None = None
         self._scope: dict[str, Any] | None = None
         self._reader: FrameReader | None = None
         self._messages: deque[Message_] | None = None
@@ -104,7 +146,7 @@ class AppSocket(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
-        self._timer = asyncio.get_running_loop().call_later(HEAD_SECONDS, self._too_slow)
+        self.intake.deadlines.add(self, HEAD, HEAD_SECONDS)
 
     def data_received(self, data: bytes) -> None:
         if self.state >= OPEN:
@@ -124,9 +166,6 @@ class AppSocket(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.transport is not None:
             compat.drop_read_callback(self.transport)
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         was = self.state
         self.state = CLOSED
         self._reader = None
@@ -166,9 +205,6 @@ class AppSocket(asyncio.Protocol):
             self._hand_over(head)
             return
         self._head = head[end:]  # frames sent before the 101, which a client must not send
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         self.state = HANDSHAKE
         self.agreed = agree(request.extensions)
         self._scope = self.intake.scope(request, self.transport)
@@ -177,20 +213,12 @@ class AppSocket(asyncio.Protocol):
 
     def _hand_over(self, received: bytes) -> None:
         """Not a handshake the app serves: Hypercorn gets the connection as it was received."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         transport, self.transport = self.transport, None
         self.state = CLOSED
         protocol = self.intake.server_protocol()
         transport.set_protocol(protocol)
         protocol.connection_made(transport)
         protocol.data_received(received)
-
-    def _too_slow(self) -> None:
-        self._timer = None
-        if self.state == HEAD:
-            self.transport.abort()
 
     # Frames
 
@@ -221,7 +249,7 @@ class AppSocket(asyncio.Protocol):
 
     def _closed_by_peer(self, close: Close) -> None:
         if self.state == OPEN:  # answered with the same code (RFC 6455, 5.5.1)
-            self.transport.write(close_frame(close.code) if close.code is not None else frame(0x88, b""))
+            self.transport.write(_close_frame(close.code) if close.code is not None else frame(0x88, b""))
             self.close_code = close.code if close.code is not None else NO_STATUS
         self._finish()
 
@@ -259,7 +287,7 @@ class AppSocket(asyncio.Protocol):
 
     def abort(self) -> None:
         """Drop the connection at once, whatever is still waiting to be sent."""
-        if self.transport is not None:
+        if self.transport is not None and self.state != CLOSED:
             self.transport.abort()
 
     # ASGI
@@ -299,9 +327,10 @@ class AppSocket(asyncio.Protocol):
             elif self.state == OPEN:
                 self.state = CLOSING
                 self.close_code = int(message.get("code") or 1000)
-                self.transport.write(close_frame(self.close_code, message.get("reason") or ""))
+                reason = message.get("reason")
+                self.transport.write(close_frame(self.close_code, reason) if reason else _close_frame(self.close_code))
                 # The client answers with its close, after which the connection is closed.
-                self._timer = asyncio.get_running_loop().call_later(CLOSE_SECONDS, self.abort)
+                self.intake.deadlines.add(self, CLOSING, CLOSE_SECONDS)
         elif kind == "websocket.http.response.start" and self.state == HANDSHAKE:
             self._response = (int(message["status"]), list(message.get("headers") or []))
         elif kind == "websocket.http.response.body" and self.state == HANDSHAKE and self._response is not None:
