@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -119,15 +119,20 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 def from_cookies(cookie_header: str, accept_language: str | None) -> str:
     """The language of a socket's handshake, as for a page: its cookie, else `Accept-Language`."""
-    return chosen_language(parse_cookie(cookie_header).get(COOKIE), accept_language)
+    return chosen_language(parse_cookie(cookie_header).get(COOKIE) if cookie_header else None, accept_language)
 
 
 def chosen_language(cookie: str | None, accept_language: str | None) -> str:
     """The cookie's language if it is one we have, else the best of `Accept-Language`."""
     if cookie in LANGUAGES:
         return cookie
+    return _best_of(accept_language or "")
+
+
+@lru_cache(maxsize=1024)  # browsers send a handful of distinct headers: each is read once
+def _best_of(accept_language: str) -> str:
     wanted = []
-    for part in (accept_language or "").split(","):
+    for part in accept_language.split(","):
         tag, _, quality = part.strip().partition(";q=")
         try:
             weight = float(quality) if quality else 1.0

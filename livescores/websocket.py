@@ -236,6 +236,7 @@ class AppSocket(asyncio.Protocol):
                         self._deliver({"type": "websocket.receive", "bytes": event.data})
             elif isinstance(event, Ping):
                 if self.state == OPEN:
+                    self._send_head()
                     self.transport.write(pong_frame(event.payload))
             elif isinstance(event, Close):
                 self._closed_by_peer(event)
@@ -249,6 +250,7 @@ class AppSocket(asyncio.Protocol):
 
     def _closed_by_peer(self, close: Close) -> None:
         if self.state == OPEN:  # answered with the same code (RFC 6455, 5.5.1)
+            self._send_head()
             self.transport.write(_close_frame(close.code) if close.code is not None else frame(0x88, b""))
             self.close_code = close.code if close.code is not None else NO_STATUS
         self._finish()
@@ -256,6 +258,7 @@ class AppSocket(asyncio.Protocol):
     def _end(self, code: int, reason: str = "") -> None:
         """Close from this side after a protocol error: the close frame, then the connection."""
         if self.state == OPEN:
+            self._send_head()
             self.transport.write(close_frame(code, reason))
             self.close_code = code
         self._finish()
@@ -282,8 +285,15 @@ class AppSocket(asyncio.Protocol):
         """Write a whole frame now, or return False (closed, or the client is not keeping up)."""
         if self.state != OPEN or self._drained is not None:
             return False
+        if self._head:
+            frame, self._head = self._head + frame, b""
         self.transport.write(frame)
         return True
+
+    def _send_head(self) -> None:
+        if self._head and self.state >= OPEN and not self.transport.is_closing():
+            self.transport.write(self._head)
+        self._head = b""
 
     def abort(self) -> None:
         """Drop the connection at once, whatever is still waiting to be sent."""
@@ -325,6 +335,7 @@ class AppSocket(asyncio.Protocol):
             if self.state == HANDSHAKE:
                 self._refuse(403, [], b"")
             elif self.state == OPEN:
+                self._send_head()
                 self.state = CLOSING
                 self.close_code = int(message.get("code") or 1000)
                 reason = message.get("reason")
@@ -340,10 +351,14 @@ class AppSocket(asyncio.Protocol):
 
     def _accept(self, message: Message_) -> None:
         assert self._scope is not None
+        early = self._head  # frames sent before the 101
         request_key = next(value for name, value in self._scope["headers"] if name == b"sec-websocket-key")
         extra = tuple((bytes(name), bytes(value)) for name, value in message.get("headers") or ())
         response = self.agreed.response if self.agreed is not None else None
-        self.transport.write(handshake.switching_protocols(request_key, response, message.get("subprotocol"), extra))
+        # Sent with the first frame (the snapshot, as a rule, in the same step): one write
+        # instead of two; or on its own at the next turn of the loop.
+        self._head = handshake.switching_protocols(request_key, response, message.get("subprotocol"), extra)
+        asyncio.get_running_loop().call_soon(self._send_head)
         # The app has read what it needs of the headers: the scope outlives the handshake.
         self._scope["headers"].clear()
         self._scope = None
@@ -354,7 +369,6 @@ class AppSocket(asyncio.Protocol):
         )
         self.state = OPEN
         self.heard = time.monotonic()
-        early, self._head = self._head, b""
         if early:
             self._read(early)
 
@@ -369,6 +383,7 @@ class AppSocket(asyncio.Protocol):
             await asyncio.shield(self._drained)
         if self.state != OPEN:
             raise SocketClosed("the WebSocket is closed")
+        self._send_head()
         self.transport.write(data)
 
     def _app_done(self, task: asyncio.Future[None]) -> None:
