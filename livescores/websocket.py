@@ -116,6 +116,8 @@ class AppSocket(asyncio.Protocol):
         self.intake = intake
         self.state = HEAD
         self.transport: Any = None
+        # Bytes waiting their turn, one kind at a time: the request head as it arrives; then what
+        # the client sent after it before the 101; then the 101, until the first frame joins it.
         self._head = b""
         self._scope: dict[str, Any] | None = None
         self._reader: FrameReader | None = None
