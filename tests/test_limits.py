@@ -211,12 +211,12 @@ async def test_a_stale_click_brings_the_sender_the_stored_row(config: Config) ->
 
 @pytest.mark.slow
 async def test_a_low_file_limit_caps_the_sockets_and_pages_still_load(tmp_path: Path) -> None:
-    # 160 descriptors: 96 sockets, and the rest kept for the database and page requests. Past
+    # 160 descriptors: 72 sockets, and the rest kept for the database and page requests. Past
     # the limit itself, the server could not accept a page's connection for a whole second.
     server = await asyncio.to_thread(start_server, tmp_path, file_limit=160)
     opened: list[ClientConnection] = []
     try:
-        assert "limits: 96 sockets at most (file limit 160" in server.log()
+        assert "limits: 72 sockets at most (file limit 160" in server.log()
         refused = 0
         for _ in range(110):
             ws = await connect(server.ws_url, open_timeout=10)
@@ -226,7 +226,7 @@ async def test_a_low_file_limit_caps_the_sockets_and_pages_still_load(tmp_path: 
             except ConnectionClosed as closed:
                 assert closed.rcvd is not None and closed.rcvd.code == 1013
                 refused += 1
-        assert refused == 110 - (96 - 96 // 10)  # a tenth of what the file limit holds is the scorers' room
+        assert refused == 110 - (72 - 72 // 10)  # a tenth of what the file limit holds is the scorers' room
         for _ in range(20):
             started = time.monotonic()
             page = await asyncio.to_thread(urllib.request.urlopen, server.url + "/", timeout=5)
