@@ -67,6 +67,7 @@ async def pages_and_a_socket(served: Served) -> tuple[bytes, bytes, bytes, type]
 @pytest.mark.parametrize("loop", LOOPS)
 def test_pages_reach_hypercorn_and_sockets_the_app_under_either_loop(loop: str, tmp_path: Path) -> None:
     compat._fallbacks.clear()  # earlier tests' sockets went through Quart's test client
+
     async def visit() -> tuple[bytes, bytes, bytes, type]:
         async for found in serving(app_config(tmp_path)):
             return await pages_and_a_socket(found)
