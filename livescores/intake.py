@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from . import compat
+from . import compat, listeners
 from .handshake import WebSocketRequest
 from .websocket import AppSocket, Deadlines
 
@@ -70,7 +69,7 @@ class Intake:
         for server in found.servers:
             for listening in list(server.sockets):
                 # Closing Hypercorn's server closes its socket: the intake serves a copy of it.
-                copy = socket.socket(fileno=os.dup(listening.fileno()))
+                copy = listeners.copy_of(listening)
                 self.servers.append(await loop.create_server(partial(AppSocket, self), sock=copy, backlog=backlog))
             server.close()
         log.info("sockets: the app serves WebSocket handshakes itself on %d listening sockets", len(self.servers))
@@ -79,11 +78,7 @@ class Intake:
     def stop_accepting(self) -> list[socket.socket]:
         """Close the intake's servers; a copy of each listening socket, made first (closing a
         server closes its socket), for the caller to shut down or close."""
-        copies: list[socket.socket] = []
-        for server in self.servers:
-            for listening in server.sockets:
-                copies.append(socket.socket(fileno=os.dup(listening.fileno())))
-            server.close()
+        copies = listeners.close_keeping_copies(self.servers)
         self.servers = []
         return copies
 

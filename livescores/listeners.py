@@ -117,7 +117,18 @@ def _stop_serving(sockets: list[socket.socket]) -> list[socket.socket] | str:
     servers = [server for server in found.servers if fds & compat.server_fds(server)]
     if not servers:
         return "no server accepts on the sockets Hypercorn handed this process"
-    copies = [socket.socket(fileno=os.dup(sock.fileno())) for sock in sockets]
+    return close_keeping_copies(servers)
+
+
+def copy_of(sock: Any) -> socket.socket:
+    """Another descriptor of the same socket: it stays open when the original is closed."""
+    return socket.socket(fileno=os.dup(sock.fileno()))
+
+
+def close_keeping_copies(servers: list[Any]) -> list[socket.socket]:
+    """Close these servers (asyncio's or uvloop's), which closes their listening sockets too; a
+    copy of each of those sockets, made first, for the caller to shut down or close."""
+    copies = [copy_of(listening) for server in servers for listening in server.sockets]
     for server in servers:
         server.close()
     return copies

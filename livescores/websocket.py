@@ -25,6 +25,7 @@ from . import compat, handshake
 from .closecodes import INTERNAL_ERROR
 from .deflate import Agreement, agree, frame
 from .frames import Close, Failure, FrameReader, Message, Ping, close_frame, pong_frame
+from .transport import text_frame
 
 if TYPE_CHECKING:
     from .intake import Intake
@@ -329,7 +330,7 @@ class AppSocket(asyncio.Protocol):
         kind = message["type"]
         if kind == "websocket.send":
             text = message.get("text")
-            data = frame(0x81, text.encode()) if text is not None else frame(0x82, bytes(message["bytes"]))
+            data = text_frame(text) if text is not None else frame(0x82, bytes(message["bytes"]))
             await self._write_when_ready(data)
         elif kind == "websocket.accept" and self.state == HANDSHAKE:
             self._accept(message)
